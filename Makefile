@@ -1,0 +1,53 @@
+# Fireline — everything a newcomer and CI need. `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The PostgreSQL server the tests create their throw-away databases on.
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export FIRELINE_DATABASE_URL ?= sqlite:///./var/fireline.db
+
+.PHONY: install run test lint typecheck test-sqlite test-postgres coverage bench clean
+
+$(BIN)/fireline: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/fireline
+
+## make run: create the virtualenv, install, migrate, and serve on http://127.0.0.1:8000 (SQLite).
+run: install
+	mkdir -p var
+	$(BIN)/fireline db upgrade
+	$(BIN)/fireline serve
+
+## make test: everything CI checks.
+test: install lint typecheck
+	rm -f .coverage .coverage.*
+	$(MAKE) test-sqlite test-postgres
+	$(MAKE) coverage
+
+lint:
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck:
+	$(BIN)/mypy
+
+test-sqlite:
+	FIRELINE_TEST_DATABASE_URL= $(BIN)/coverage run -m pytest -q
+
+test-postgres:
+	FIRELINE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/coverage run -m pytest -q
+
+coverage:
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report --fail-under=90
+
+## make bench: benchmarks; each prints its figures.
+bench: install
+	$(BIN)/python bench/api.py
+
+clean:
+	rm -rf $(VENV) var .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

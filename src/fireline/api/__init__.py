@@ -1,0 +1,1 @@
+"""Plumbing shared by every JSON route: dependencies, problem+json, pagination, idempotency."""

@@ -1,0 +1,44 @@
+"""create_app(): the JSON API, health endpoints and metrics, wired to settings, database and clock."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from fireline import __version__, health
+from fireline.accounts.api import router as accounts_router
+from fireline.api import problems
+from fireline.audit.api import router as audit_router
+from fireline.catalog.api import router as catalog_router
+from fireline.clock import Clock, SystemClock
+from fireline.config import Settings, get_settings
+from fireline.db import make_engine, make_session_factory
+from fireline.incidents.api import router as incidents_router
+from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
+) -> FastAPI:
+    """The Fireline web application. Tests pass their own clock and engine."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app = FastAPI(
+        title="Fireline",
+        version=__version__,
+        description="Incident management: declare, respond, communicate, resolve and learn.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock or SystemClock()
+    app.state.metrics = Metrics()
+    problems.install(app)
+    for router in (health.router, accounts_router, incidents_router, catalog_router, audit_router):
+        app.include_router(router)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    return app

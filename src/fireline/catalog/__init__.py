@@ -1,0 +1,1 @@
+"""The service catalog: what incidents affect, who owns it, how critical it is."""

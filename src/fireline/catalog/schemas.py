@@ -1,0 +1,51 @@
+"""What the services API takes and returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
+Tier = Annotated[int, Field(ge=1, le=3, description="1 is the most critical.")]
+
+
+class ServiceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    slug: Slug | None = Field(default=None, description="Derived from the name when omitted.")
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    owner_team: str | None = Field(default=None, description="Team slug or id.")
+    tier: Tier = 2
+    runbook_url: AnyHttpUrl | None = None
+
+
+class ServiceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    owner_team: str | None = None
+    tier: Tier | None = None
+    runbook_url: AnyHttpUrl | None = None
+
+
+class TeamSummary(BaseModel):
+    id: int
+    slug: str
+    name: str
+
+
+class ServiceOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+    owner_team: TeamSummary | None
+    tier: int
+    runbook_url: str | None
+    created_at: datetime
+    updated_at: datetime

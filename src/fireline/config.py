@@ -1,0 +1,75 @@
+"""Settings, read from FIRELINE_* environment variables (and a `.env` file when present)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/fireline.db"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain forms people write and name the driver Fireline uses for each database."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+pysqlite://" + url[len("sqlite://") :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIRELINE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLite (`sqlite:///path`) or PostgreSQL (`postgresql://user@host/db`).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
+    workers: int = Field(default=1, ge=1, le=64, description="Web processes for `fireline serve`.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL, used in links and emails."
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs sessions and secrets. Generated into `var/secret_key` when empty.",
+    )
+    data_dir: Path = Field(default=Path("var"), description="Where embedded-mode files live.")
+    session_ttl_hours: int = Field(default=12, ge=1, description="Web session lifetime.")
+    cookie_secure: bool = Field(default=False, description="Mark session cookies Secure (HTTPS).")
+    db_pool_size: int = Field(default=10, ge=1, description="Connections per web process.")
+    log_level: str = Field(default="info", description="debug, info, warning or error.")
+    access_log: bool = Field(default=True, description="Log every request.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret key, or one kept in the data directory for embedded mode."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

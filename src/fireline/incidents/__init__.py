@@ -1,0 +1,1 @@
+"""Incidents: lifecycle rules and severity guidance."""

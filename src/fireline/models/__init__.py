@@ -1,0 +1,36 @@
+"""Every table, importable from one place (Alembic and services import from here)."""
+
+from fireline.models.accounts import ApiToken, Role, Team, TeamMember, User, WebSession
+from fireline.models.audit import AuditRecord
+from fireline.models.base import Base
+from fireline.models.catalog import Service
+from fireline.models.idempotency import IdempotencyRecord
+from fireline.models.incidents import (
+    SINGLE_HOLDER_ROLES,
+    Incident,
+    RoleAssignment,
+    TimelineEntry,
+    TimelineThread,
+    incident_services,
+)
+from fireline.models.severities import Severity
+
+__all__ = [
+    "SINGLE_HOLDER_ROLES",
+    "ApiToken",
+    "AuditRecord",
+    "Base",
+    "IdempotencyRecord",
+    "Incident",
+    "Role",
+    "RoleAssignment",
+    "Service",
+    "Severity",
+    "Team",
+    "TeamMember",
+    "TimelineEntry",
+    "TimelineThread",
+    "User",
+    "WebSession",
+    "incident_services",
+]
