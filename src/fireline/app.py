@@ -1,4 +1,4 @@
-"""create_app(): the JSON API, health endpoints and metrics, wired to settings, database and clock."""
+"""create_app(): the JSON API, health and metrics, wired to settings, database and clock."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.metrics = Metrics()
     problems.install(app)
-    for router in (health.router, accounts_router, incidents_router, catalog_router, audit_router):
-        app.include_router(router)
+    app.include_router(health.router)
+    for router in (accounts_router, incidents_router, catalog_router, audit_router):
+        app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
         description="Signs sessions and secrets. Generated into `var/secret_key` when empty.",
     )
     data_dir: Path = Field(default=Path("var"), description="Where embedded-mode files live.")
+    admin_email: str = Field(
+        default="admin@example.com",
+        description="Email of the admin created on the first start with an empty database.",
+    )
     session_ttl_hours: int = Field(default=12, ge=1, description="Web session lifetime.")
     cookie_secure: bool = Field(default=False, description="Mark session cookies Secure (HTTPS).")
     db_pool_size: int = Field(default=10, ge=1, description="Connections per web process.")
@@ -65,8 +70,14 @@ class Settings(BaseSettings):
             return path.read_text().strip()
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created private from the start (writing, then chmod, leaves it readable for a moment),
+        # and only if absent: when two processes start at once, both use the first one's key.
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as file:
+            file.write(key)
         return key
 
 

@@ -1,4 +1,4 @@
-"""Typed domain errors, each carrying its HTTP status; one handler renders them as RFC 9457 problem+json."""
+"""Typed domain errors carrying their HTTP status; one handler renders them as problem+json."""
 
 from __future__ import annotations
 

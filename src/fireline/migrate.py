@@ -1,4 +1,4 @@
-"""Applying and checking migrations from code (the CLI, `make run`, /readyz and the tests use this)."""
+"""Applying and checking migrations from code (for the CLI, `make run`, /readyz and tests)."""
 
 from __future__ import annotations
 

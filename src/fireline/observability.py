@@ -15,7 +15,7 @@ REQUEST_ID_HEADER = b"x-request-id"
 
 
 class Metrics:
-    """The service's own metrics, in a registry of their own so several apps can live in one process."""
+    """The service's metrics, in their own registry so several apps can share one process."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()

@@ -221,7 +221,7 @@ def revoke_token(
     token_id: int, principal: CurrentPrincipal, db: DbSession, clock: AppClock
 ) -> None:
     """Revoke a token at once. Yours, or anyone's for admins."""
-    token = db.get(ApiToken, token_id)
+    token = db.get(ApiToken, token_id) if 0 < token_id <= service.MAX_ID else None
     if token is None or (
         token.user_id != principal.user_id and not principal.can(Permission.USERS_ADMIN)
     ):

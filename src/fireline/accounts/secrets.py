@@ -1,4 +1,4 @@
-"""Password hashing (argon2) and the random secrets behind tokens and sessions (stored as SHA-256)."""
+"""Passwords (argon2) and the random secrets behind tokens and sessions (kept as SHA-256)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
-TOKEN_PREFIX = "fl_"
+TOKEN_PREFIX = "fl_"  # noqa: S105 - a visible prefix so leaked tokens are recognisable, not a secret
 
 
 def hash_password(password: str) -> str:

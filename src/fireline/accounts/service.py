@@ -1,4 +1,4 @@
-"""Use cases for people, teams, tokens and sessions. Services flush; the caller's transaction commits."""
+"""Use cases for people, teams, tokens and sessions. Services flush; the caller commits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from fireline.accounts.permissions import Permission, permissions_for
@@ -21,10 +22,19 @@ from fireline.accounts.secrets import (
     verify_password,
 )
 from fireline.audit.service import record
+from fireline.clock import as_utc
 from fireline.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from fireline.models import ApiToken, Role, Team, TeamMember, User, WebSession
 
 MIN_PASSWORD_LENGTH = 10
+MAX_ID = 2**31 - 1  # the largest id an INTEGER primary key holds (PostgreSQL's limit)
+
+
+def parse_id(ref: str) -> int | None:
+    """The row id `ref` names when it is a plain number a table can hold, else None."""
+    if ref.isascii() and ref.isdigit() and 0 < int(ref) <= MAX_ID:
+        return int(ref)
+    return None
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -42,7 +52,7 @@ def _check_password(password: str) -> None:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         raise NotFound(detail=f"No user with id {user_id}.")
     return user
@@ -50,7 +60,8 @@ def get_user(session: Session, user_id: int) -> User:
 
 def find_user(session: Session, ref: str) -> User:
     """A user by id or email (case-insensitive)."""
-    if ref.isdigit():
+    ref = ref.strip()
+    if ref.isascii() and ref.isdigit():
         return get_user(session, int(ref))
     user = session.scalar(select(User).where(func.lower(User.email) == ref.strip().lower()))
     if user is None:
@@ -72,7 +83,7 @@ def create_user(
     role: Role,
     password: str | None,
 ) -> User:
-    email = email.strip().lower()
+    email = _valid_email(email)
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise Conflict(
             detail=f"A user with email {email} already exists.",
@@ -104,6 +115,15 @@ def create_user(
     return user
 
 
+def _valid_email(email: str) -> str:
+    """The address normalised to lower case, or a clear error naming the field."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidInput.on("email", str(error)) from None
+    return checked.normalized.lower()
+
+
 def update_user(
     session: Session,
     *,
@@ -116,8 +136,9 @@ def update_user(
     password: str | None = None,
 ) -> User:
     before = user_snapshot(user)
+    is_active_admin = user.role == Role.ADMIN.value and user.is_active
     demotes_admin = (role is not None and role != Role.ADMIN) or is_active is False
-    if user.role == Role.ADMIN.value and demotes_admin and _active_admins(session) <= 1:
+    if is_active_admin and demotes_admin and _active_admins(session) <= 1:
         raise Conflict(detail="This is the last active admin; make someone else admin first.")
     if name is not None:
         user.name = name.strip()
@@ -128,10 +149,12 @@ def update_user(
     if password is not None:
         _check_password(password)
         user.password_hash = hash_password(password)
+        # Whoever knew the old password is signed out everywhere.
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     user.updated_at = now
     after = user_snapshot(user)
     if password is not None:
-        after["password"] = "changed"
+        after["password"] = "changed"  # noqa: S105 - records that it changed, not the value
     record(
         session,
         actor=actor,
@@ -154,12 +177,16 @@ def _active_admins(session: Session) -> int:
     return int(count or 0)
 
 
-def bootstrap_admin(session: Session, *, now: datetime) -> tuple[str, str] | None:
+BOOTSTRAP_ADMIN_EMAIL = "admin@example.com"
+
+
+def bootstrap_admin(
+    session: Session, *, now: datetime, email: str = BOOTSTRAP_ADMIN_EMAIL
+) -> tuple[str, str] | None:
     """On an empty database, create the first admin; returns (email, password) once, else None."""
     if session.scalar(select(func.count()).select_from(User)):
         return None
     password = new_password()
-    email = "admin@fireline.local"
     create_user(
         session,
         actor=Actor.system("bootstrap"),
@@ -175,9 +202,12 @@ def bootstrap_admin(session: Session, *, now: datetime) -> tuple[str, str] | Non
 # --- teams -----------------------------------------------------------------------------------
 
 
+SLUG_MAX_LENGTH = 100  # the slug columns' width
+
+
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug or "untitled"
+    return slug[:SLUG_MAX_LENGTH].rstrip("-") or "untitled"
 
 
 def list_teams(session: Session) -> list[Team]:
@@ -186,9 +216,15 @@ def list_teams(session: Session) -> list[Team]:
 
 
 def get_team(session: Session, ref: str) -> Team:
-    query = select(Team).options(selectinload(Team.members).selectinload(TeamMember.user))
-    condition = Team.id == int(ref) if ref.isdigit() else Team.slug == ref
-    team = session.scalar(query.where(condition).execution_options(populate_existing=True))
+    query = (
+        select(Team)
+        .options(selectinload(Team.members).selectinload(TeamMember.user))
+        .execution_options(populate_existing=True)
+    )
+    team_id = parse_id(ref)
+    team = session.scalar(query.where(Team.id == team_id)) if team_id is not None else None
+    if team is None:  # a slug, which may itself be all digits (a team named "911")
+        team = session.scalar(query.where(Team.slug == ref))
     if team is None:
         raise NotFound(detail=f"No team '{ref}'.")
     return team
@@ -267,6 +303,8 @@ def create_token(
     expires_at: datetime | None = None,
 ) -> IssuedToken:
     """A new token for `user`; the secret is in the result and nowhere else, ever."""
+    if not user.is_active:
+        raise InvalidInput.on("user", f"{user.email} is deactivated; reactivate them first")
     allowed = permissions_for(user.role)
     if scopes is None:
         granted = sorted(allowed)
@@ -280,9 +318,11 @@ def create_token(
             raise InvalidInput.on(
                 "scopes", f"{', '.join(beyond)} exceed(s) what a {user.role} may do"
             )
-        granted = sorted(set(scopes))
-    if expires_at is not None and expires_at <= now:
-        raise InvalidInput.on("expires_at", "must be in the future")
+        granted = sorted({Permission(scope) for scope in scopes})
+    if expires_at is not None:
+        expires_at = as_utc(expires_at)  # a time without a zone is UTC, as everywhere in Fireline
+        if expires_at <= now:
+            raise InvalidInput.on("expires_at", "must be in the future")
     secret = new_token()
     token = ApiToken(
         user_id=user.id,

@@ -1,4 +1,4 @@
-"""Idempotency-Key: a repeated create with the same key returns the first result instead of a copy."""
+"""Idempotency-Key: a create repeated with the same key returns the first result, not a copy."""
 
 from __future__ import annotations
 

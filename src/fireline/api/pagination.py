@@ -13,6 +13,7 @@ from fireline.errors import InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+_MAX_ID = 2**31 - 1  # an INTEGER primary key never exceeds this; larger ids are forged cursors
 
 
 T = TypeVar("T")
@@ -34,6 +35,10 @@ def _decode(cursor: str) -> str:
         raise _bad_cursor() from None
 
 
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and int(value) <= _MAX_ID
+
+
 def _bad_cursor() -> InvalidInput:
     return InvalidInput.on("cursor", "is not a cursor this API returned")
 
@@ -47,7 +52,7 @@ def decode_id_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
     kind, _, value = _decode(cursor).partition(":")
-    if kind != "id" or not value.isdigit():
+    if kind != "id" or not _is_id(value):
         raise _bad_cursor()
     return int(value)
 
@@ -62,7 +67,7 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     kind, _, value = _decode(cursor).partition(":")
     instant, _, last_id = value.rpartition("|")
-    if kind != "at" or not last_id.isdigit():
+    if kind != "at" or not _is_id(last_id):
         raise _bad_cursor()
     try:
         return datetime.fromisoformat(instant), int(last_id)

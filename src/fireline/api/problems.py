@@ -9,7 +9,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from fireline.errors import (
@@ -29,6 +30,38 @@ log = structlog.get_logger()
 
 class ProblemResponse(JSONResponse):
     media_type = PROBLEM_JSON
+
+
+class FieldProblemOut(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblemOut] | None = None
+
+
+# Documented on every API route: 4XX and 5XX answers are problem+json.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "model": Problem,
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for code, description in (
+        ("4XX", "The request cannot be served as sent: see `detail` and `errors`."),
+        ("5XX", "Fireline or its database is unavailable."),
+    )
+}
 
 
 def problem_response(error: AppError, request: Request) -> ProblemResponse:
@@ -54,6 +87,14 @@ def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for item in error.errors():
         message = str(item.get("msg", "is not valid"))
+        if item.get("type") == "json_invalid":
+            # Its location is ("body", <character offset>): the body is what is wrong, not a field.
+            reason = item.get("ctx", {}).get("error", "")
+            position = item.get("loc", ("body", "?"))[-1]
+            problems.append(
+                FieldProblem("body", f"is not valid JSON ({reason} at character {position})")
+            )
+            continue
         problems.append(FieldProblem(_field_name(tuple(item.get("loc", ()))) or "body", message))
     return problems
 
@@ -83,6 +124,17 @@ def install(app: FastAPI) -> None:
         detail = "The change conflicts with data stored at the same time; reload and try again."
         return problem_response(Conflict(detail=detail), request)
 
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, error: DataError) -> ProblemResponse:
+        # A value the database cannot hold: a NUL character in text (PostgreSQL), a number out of
+        # range, text too long. The input is at fault, not the server, whatever route it took.
+        log.warning("data_error", error=str(error.orig))
+        detail = (
+            "A value in the request cannot be stored: too long, out of range, "
+            "or containing a NUL character."
+        )
+        return problem_response(InvalidInput(detail=detail), request)
+
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, error: OperationalError) -> ProblemResponse:
         log.error("database_error", error=str(error.orig))
@@ -90,10 +142,16 @@ def install(app: FastAPI) -> None:
         return problem_response(ServiceUnavailable(detail=detail), request)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> ProblemResponse:
-        log.exception("unhandled_error", path=request.url.path)
+    async def _unexpected(request: Request, error: Exception) -> ProblemResponse:  # noqa: ARG001
+        # Starlette runs this handler outside every middleware, so the one that stamps responses
+        # with the request id never sees this response: stamp it here, where it matters most.
+        request_id = request.scope.get("state", {}).get("request_id")
+        log.exception("unhandled_error", path=request.url.path, request_id=request_id)
         detail = "Something went wrong on our side; the error has been logged."
-        return problem_response(InternalError(detail=detail), request)
+        response = problem_response(InternalError(detail=detail), request)
+        if request_id:
+            response.headers["X-Request-Id"] = request_id
+        return response
 
 
 def _title(status: int) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
+from fireline.accounts.service import MAX_ID
 from fireline.api.deps import AuditReader, DbSession
 from fireline.api.pagination import (
     DEFAULT_LIMIT,
@@ -43,7 +44,7 @@ def read_audit_log(
     db: DbSession,
     entity_type: str | None = None,
     entity_id: str | None = None,
-    actor_id: int | None = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     action: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from fireline.accounts.principal import Actor
 from fireline.models import AuditRecord
 
+ACTOR_MAX_LENGTH = 400  # the column's width; "name <email>" can be longer
+
 
 def record(
     session: Session,
@@ -23,11 +25,11 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditRecord:
-    """Append one audit record in the caller's transaction; it commits or rolls back with the change."""
+    """Append one audit record in the caller's transaction: it lands only if the change does."""
     entry = AuditRecord(
         occurred_at=at,
         actor_id=actor.user_id,
-        actor=actor.label,
+        actor=actor.label[:ACTOR_MAX_LENGTH],
         via=actor.via,
         action=action,
         entity_type=entity_type,

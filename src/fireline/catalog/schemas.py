@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
 Tier = Annotated[int, Field(ge=1, le=3, description="1 is the most critical.")]
+RunbookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]  # the column's width
 
 
 class ServiceCreate(BaseModel):
@@ -20,7 +21,7 @@ class ServiceCreate(BaseModel):
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     owner_team: str | None = Field(default=None, description="Team slug or id.")
     tier: Tier = 2
-    runbook_url: AnyHttpUrl | None = None
+    runbook_url: RunbookUrl | None = None
 
 
 class ServiceUpdate(BaseModel):
@@ -30,7 +31,7 @@ class ServiceUpdate(BaseModel):
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     owner_team: str | None = None
     tier: Tier | None = None
-    runbook_url: AnyHttpUrl | None = None
+    runbook_url: RunbookUrl | None = None
 
 
 class TeamSummary(BaseModel):

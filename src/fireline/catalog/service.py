@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from fireline.accounts.principal import Actor
-from fireline.accounts.service import get_team, slugify
+from fireline.accounts.service import get_team, parse_id, slugify
 from fireline.audit.service import record
 from fireline.errors import Conflict, InvalidInput, NotFound
 from fireline.models import Service, Team
@@ -32,13 +32,15 @@ def list_services(session: Session) -> list[Service]:
 
 
 def get_service(session: Session, ref: str) -> Service:
-    condition = Service.id == int(ref) if ref.isdigit() else Service.slug == ref
-    service = session.scalar(
+    query = (
         select(Service)
-        .where(condition)
         .options(selectinload(Service.owner_team))
         .execution_options(populate_existing=True)
     )
+    service_id = parse_id(ref)
+    service = session.scalar(query.where(Service.id == service_id)) if service_id else None
+    if service is None:  # a slug, which may itself be all digits (a service named "911")
+        service = session.scalar(query.where(Service.slug == ref))
     if service is None:
         raise NotFound(detail=f"No service '{ref}'.")
     return service

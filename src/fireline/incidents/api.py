@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -20,14 +19,21 @@ from fireline.api.pagination import (
     encode_id_cursor,
     encode_time_cursor,
 )
-from fireline.errors import InvalidInput
+from fireline.errors import FieldProblem, InvalidInput
 from fireline.incidents import service, severities, timeline
-from fireline.incidents.lifecycle import Milestone, Status, resolution_blockers
+from fireline.incidents.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    Milestone,
+    Status,
+    can_transition,
+    resolution_blockers,
+)
 from fireline.incidents.schemas import (
     IncidentCreate,
     IncidentOut,
     IncidentRole,
     IncidentUpdate,
+    Instant,
     PinChange,
     ReasonRequest,
     ResolutionCheck,
@@ -96,7 +102,7 @@ def declare_incident(
         now=now,
         create=create,
     )
-    reference = json.loads(response.body)["reference"]
+    reference = json.loads(bytes(response.body))["reference"]
     response.headers["Location"] = f"/api/v1/incidents/{reference}"
     return response
 
@@ -110,8 +116,8 @@ def list_incidents(
         list[str] | None, Query(description="SEV1..SEV4; repeat for several.")
     ] = None,
     service_slug: Annotated[str | None, Query(alias="service")] = None,
-    declared_after: datetime | None = None,
-    declared_before: datetime | None = None,
+    declared_after: Instant | None = None,
+    declared_before: Instant | None = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Words in the title or summary.")
     ] = None,
@@ -201,6 +207,17 @@ def resolution_check(
     """What the resolution gate still needs before this incident can be resolved."""
     incident = service.get_incident(db, ref)
     blockers = resolution_blockers(service.resolution_facts(incident, clock.now()))
+    current = Status(incident.status)
+    if not can_transition(current, Status.RESOLVED):
+        # Resolving would be refused for the status alone; say so rather than "resolvable".
+        blockers.insert(
+            0,
+            FieldProblem(
+                "status",
+                f"A {current.value} incident cannot be resolved; from {current.value} it can go "
+                f"to: {', '.join(sorted(s.value for s in ALLOWED_TRANSITIONS[current]))}.",
+            ),
+        )
     return ResolutionCheck(resolvable=not blockers, blockers=[b.as_dict() for b in blockers])
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from fireline.incidents.lifecycle import Milestone, Status
 from fireline.incidents.severity_assistant import CustomerImpact
@@ -18,6 +18,19 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 IncidentRole = Literal["commander", "tech_lead", "comms_lead", "scribe", "sme"]
 ThreadName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 UserRef = Annotated[str | int, Field(description="A user's id or email.")]
+
+
+def _in_utc(value: datetime) -> datetime:
+    # 0001-01-01T00:00+01:00 is a valid timestamp that has no UTC equivalent; refuse it here
+    # rather than fail with a 500 when it is compared or stored.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of instants that can be stored") from None
+
+
+# An instant sent by a client: its time zone is required (never guessed) and it is kept in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class Strict(BaseModel):
@@ -40,8 +53,8 @@ class IncidentCreate(Strict):
         default="investigating",
         description="'triage' reports a suspected incident without declaring it yet.",
     )
-    impact_started_at: datetime | None = None
-    detected_at: datetime | None = None
+    impact_started_at: Instant | None = None
+    detected_at: Instant | None = None
     commander: UserRef | None = None
 
 
@@ -59,7 +72,7 @@ class IncidentUpdate(Strict):
     criteria_met: bool | None = None
     customer_impact_ended: bool | None = None
     postmortem_owner: UserRef | None = None
-    postmortem_due_at: datetime | None = None
+    postmortem_due_at: Instant | None = None
 
 
 class StatusChange(Strict):
@@ -82,7 +95,7 @@ class ResolveRequest(Strict):
     criteria_met: bool | None = None
     customer_impact_ended: bool | None = None
     postmortem_owner: UserRef | None = None
-    postmortem_due_at: datetime | None = None
+    postmortem_due_at: Instant | None = None
     monitoring_waiver_reason: ShortText | None = None
     note: ShortText = ""
 
@@ -94,10 +107,10 @@ class ReasonRequest(Strict):
 class TimestampsUpdate(Strict):
     """Correct when things happened. Send null to clear a milestone that status does not own."""
 
-    impact_started_at: datetime | None = None
-    detected_at: datetime | None = None
-    reported_at: datetime | None = None
-    acknowledged_at: datetime | None = None
+    impact_started_at: Instant | None = None
+    detected_at: Instant | None = None
+    reported_at: Instant | None = None
+    acknowledged_at: Instant | None = None
 
 
 class TimelineEntryCreate(Strict):
@@ -106,7 +119,7 @@ class TimelineEntryCreate(Strict):
     thread: ThreadName | None = Field(
         default=None, description="Thread name; the command thread by default."
     )
-    occurred_at: datetime | None = Field(
+    occurred_at: Instant | None = Field(
         default=None, description="When it happened; now by default."
     )
     pinned: bool = False

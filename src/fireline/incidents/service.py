@@ -1,10 +1,12 @@
-"""Incident use cases: declare, change, assign, note, resolve. Each locks the incident row it changes,
-writes the timeline entry and the audit record in the caller's transaction, and never commits."""
+"""Incident use cases: declare, change, assign, note, resolve. Each locks the incident row it
+changes, writes the timeline entry and the audit record in the caller's transaction, and never
+commits."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from fireline.accounts.principal import Actor
 from fireline.accounts.service import find_user
 from fireline.audit.service import record
-from fireline.errors import Conflict, InvalidInput, NotFound
+from fireline.clock import as_utc
+from fireline.errors import Conflict, FieldProblem, InvalidInput, NotFound, TimestampOrder
 from fireline.incidents import lifecycle
 from fireline.incidents.lifecycle import Milestone, Status
 from fireline.models import (
@@ -38,9 +41,11 @@ ROLE_NAMES = {
     "sme": "subject-matter expert",
 }
 WAR_ROOM_MAX = 80
+# Ids are 32-bit integer columns; a larger number names no row (and PostgreSQL refuses to compare).
+LARGEST_ID = 2**31 - 1
 
 
-def _with_details(query: Select[tuple[Incident]]) -> Select[tuple[Incident]]:
+def _with_details(query: Select[Incident]) -> Select[Incident]:
     return query.options(
         selectinload(Incident.severity),
         selectinload(Incident.services),
@@ -54,7 +59,10 @@ def parse_reference(ref: str | int) -> int:
     match = re.fullmatch(r"(?i)(?:INC-)?(\d{1,18})", text)
     if match is None:
         raise NotFound(detail=f"No incident '{text}': use its number or reference, e.g. INC-42.")
-    return int(match.group(1))
+    incident_id = int(match.group(1))
+    if incident_id > LARGEST_ID:
+        raise NotFound(detail=f"No incident INC-{incident_id}.")
+    return incident_id
 
 
 def get_incident(session: Session, ref: str | int, *, for_update: bool = False) -> Incident:
@@ -100,7 +108,9 @@ def list_incidents(
             Severity.key.in_(list(where.severities))
         )
     if where.service:
-        query = query.where(Incident.services.any(Service.slug == where.service))
+        # Slugs are matched as declare matches them, so "Checkout" finds what it declared.
+        slug = where.service.strip().lower()
+        query = query.where(Incident.services.any(Service.slug == slug))
     if where.declared_after:
         query = query.where(
             func.coalesce(Incident.declared_at, Incident.reported_at) >= where.declared_after
@@ -110,9 +120,12 @@ def list_incidents(
             func.coalesce(Incident.declared_at, Incident.reported_at) < where.declared_before
         )
     if where.search:
-        pattern = f"%{where.search.lower()}%"
+        # The words are matched literally: % and _ typed by a person are not wildcards.
+        words = re.sub(r"([\\%_])", r"\\\1", where.search.lower())
+        pattern = f"%{words}%"
         query = query.where(
-            func.lower(Incident.title).like(pattern) | func.lower(Incident.summary).like(pattern)
+            func.lower(Incident.title).like(pattern, escape="\\")
+            | func.lower(Incident.summary).like(pattern, escape="\\")
         )
     return list(session.scalars(query))
 
@@ -149,7 +162,9 @@ def _user(session: Session, ref: str | int, field: str) -> User:
 def war_room_name(title: str, declared_at: datetime) -> str:
     """`#incident-YYYY-MM-DD-<slug>`, short enough for chat tools' channel-name limits."""
     prefix = f"#incident-{declared_at:%Y-%m-%d}-"
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "incident"
+    # Accented letters keep their base letter (Café → cafe) instead of vanishing from the name.
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "incident"
     return prefix + slug[: WAR_ROOM_MAX - len(prefix)].rstrip("-")
 
 
@@ -159,7 +174,8 @@ def _unique_war_room(session: Session, incident: Incident, declared_at: datetime
     if session.scalar(taken.limit(1)) is None:
         return name
     suffix = f"-{incident.id}"
-    return name[: WAR_ROOM_MAX - len(suffix)] + suffix
+    # The cut may land just after a word, so drop its dash or the name would read "--<id>".
+    return name[: WAR_ROOM_MAX - len(suffix)].rstrip("-") + suffix
 
 
 def snapshot(incident: Incident) -> dict[str, Any]:
@@ -187,6 +203,10 @@ def snapshot(incident: Incident) -> dict[str, Any]:
 
 def _iso(instant: datetime | None) -> str | None:
     return None if instant is None else instant.isoformat()
+
+
+def _utc_text(instant: datetime) -> str:
+    return as_utc(instant).isoformat().replace("+00:00", "Z")
 
 
 def _timestamps(incident: Incident) -> dict[Milestone, datetime | None]:
@@ -259,14 +279,59 @@ def _audit(
     )
 
 
-def _check_timestamps(timestamps: lifecycle.Timestamps, now: datetime) -> None:
+def _check_timestamps(
+    timestamps: lifecycle.Timestamps, now: datetime, changed: Collection[Milestone] = ()
+) -> None:
+    """Refuse future or out-of-order milestones. The lifecycle names the later milestone of a
+    clashing pair; a milestone the person just `changed` is named too, so the field they sent
+    is the one their form flags even when it is the earlier of the pair."""
     future = lifecycle.future_problems(timestamps, now)
     if future:
         raise InvalidInput(
             detail="; ".join(f"{problem.field}: {problem.message}" for problem in future),
             errors=future,
         )
-    lifecycle.check_order(timestamps)
+    try:
+        lifecycle.check_order(timestamps)
+    except TimestampOrder as error:
+        named = {problem.field for problem in error.errors}
+        sent = [
+            problem
+            for milestone in changed
+            if milestone.value not in named
+            and (problem := _order_clash(timestamps, milestone)) is not None
+        ]
+        if not sent:
+            raise
+        problems = sent + error.errors
+        fields = ", ".join(problem.field for problem in problems)
+        raise TimestampOrder(
+            detail=f"Incident timestamps are out of order ({fields}); they must keep the order "
+            + " → ".join(m.value.removesuffix("_at").replace("_", " ") for m in Milestone),
+            errors=problems,
+        ) from None
+
+
+def _order_clash(timestamps: lifecycle.Timestamps, milestone: Milestone) -> FieldProblem | None:
+    """A problem on `milestone` naming the first milestone it is on the wrong side of."""
+    instant = timestamps.get(milestone)
+    if instant is None:
+        return None
+    position = lifecycle.MILESTONE_ORDER.index(milestone)
+    for index, other in enumerate(lifecycle.MILESTONE_ORDER):
+        value = timestamps.get(other)
+        if value is None or index == position:
+            continue
+        if (index < position and as_utc(value) > as_utc(instant)) or (
+            index > position and as_utc(value) < as_utc(instant)
+        ):
+            side = "before" if index < position else "after"
+            return FieldProblem(
+                milestone.value,
+                f"{milestone.value} ({_utc_text(instant)}) is {side} {other.value} "
+                f"({_utc_text(value)}); move it to keep the order of the timeline",
+            )
+    return None
 
 
 def declare(
@@ -309,7 +374,8 @@ def declare(
     timestamps[Milestone.IMPACT_STARTED] = impact_started_at
     timestamps[Milestone.DETECTED] = detected_at or now
     timestamps[Milestone.REPORTED] = now
-    _check_timestamps(timestamps, now)
+    given = {Milestone.IMPACT_STARTED: impact_started_at, Milestone.DETECTED: detected_at}
+    _check_timestamps(timestamps, now, changed=[m for m, v in given.items() if v is not None])
     _apply_timestamps(incident, timestamps)
     incident.services = affected
     incident.roles = []
@@ -472,7 +538,7 @@ def resolve(
     monitoring_waiver_reason: str | None = None,
     note: str = "",
 ) -> Incident:
-    """Record what the resolution gate asks for, then resolve, or explain everything still missing."""
+    """Record what the resolution gate asks for, then resolve, or explain all that is missing."""
     before = snapshot(incident)
     if not lifecycle.can_transition(Status(incident.status), Status.RESOLVED):
         lifecycle.transition(Status(incident.status), _timestamps(incident), Status.RESOLVED, now)
@@ -555,6 +621,7 @@ _EDITABLE = (
     "customer_impact_ended",
     "postmortem_due_at",
 )
+_CLEARABLE = frozenset({"postmortem_due_at"})
 
 
 def update_fields(
@@ -564,16 +631,21 @@ def update_fields(
     before = snapshot(incident)
     changed: list[str] = []
     for name in _EDITABLE:
-        if (
-            name in changes
-            and changes[name] is not None
-            and getattr(incident, name) != changes[name]
-        ):
+        if name not in changes:
+            continue
+        # null clears what may be empty (as for postmortem_owner) and is refused elsewhere,
+        # rather than answering 200 while changing nothing.
+        if changes[name] is None and name not in _CLEARABLE:
+            raise InvalidInput.on(name, "cannot be null; leave it out to keep it unchanged")
+        if getattr(incident, name) != changes[name]:
             setattr(incident, name, changes[name])
             changed.append(name)
+    if "services" in changes and changes["services"] is None:
+        raise InvalidInput.on("services", "cannot be null; send [] to clear the services")
     if changes.get("services") is not None:
         affected = _services(session, changes["services"])
-        if [s.id for s in affected] != [s.id for s in incident.services]:
+        # The same services in another order are no change (they are listed by name anyway).
+        if {s.id for s in affected} != {s.id for s in incident.services}:
             incident.services = affected
             changed.append("services")
     if "postmortem_owner" in changes:
@@ -626,7 +698,7 @@ def set_timestamps(
         timestamps[milestone] = instant
     if changes.get(Milestone.REPORTED, now) is None:
         raise InvalidInput.on("reported_at", "every incident has a time it was reported")
-    _check_timestamps(timestamps, now)
+    _check_timestamps(timestamps, now, changed=list(changes))
     before = snapshot(incident)
     _apply_timestamps(incident, timestamps)
     incident.updated_at = now
@@ -683,7 +755,8 @@ def _assign(
             )
         previous.ended_at = now
         previous.ended_by_id = actor.user_id
-        # The hand-off must reach the database before the new holder's row, or the one-holder index trips.
+        # The hand-off must reach the database before the new holder's row, or the one-holder
+        # index trips.
         session.flush()
     incident.roles.append(
         RoleAssignment(
@@ -760,7 +833,11 @@ def unassign_role(
         )
     holders = [a for a in incident.roles if a.role == role and a.ended_at is None]
     if user_ref is not None:
-        user = _user(session, user_ref, "user")
+        # No active check: someone who has left must still be releasable from their role.
+        try:
+            user = find_user(session, str(user_ref))
+        except NotFound:
+            raise InvalidInput.on("user", f"no user '{user_ref}'") from None
         holders = [a for a in holders if a.user_id == user.id]
     if not holders:
         raise NotFound(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from fireline.accounts.principal import Actor
 from fireline.audit.service import record
 from fireline.errors import Conflict, InvalidInput, NotFound
-from fireline.incidents.service import add_entry
+from fireline.incidents.service import LARGEST_ID, add_entry
 from fireline.models import Incident, TimelineEntry, TimelineThread
 
 
@@ -111,6 +111,8 @@ def add_note(
 
 
 def load_entry(session: Session, incident: Incident, entry_id: int) -> TimelineEntry:
+    if not 0 < entry_id <= LARGEST_ID:
+        raise NotFound(detail=f"{incident.reference} has no timeline entry {entry_id}.")
     entry = session.scalar(
         select(TimelineEntry)
         .where(TimelineEntry.id == entry_id, TimelineEntry.incident_id == incident.id)

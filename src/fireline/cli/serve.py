@@ -1,0 +1,106 @@
+"""`fireline serve`: migrate, make sure there is an admin, and run the web server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from fireline.cli._local import apply_migrations, display_url, load_settings, now, unit_of_work
+from fireline.cli._output import fail, note, say
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+# With several workers (or --reload) uvicorn imports the app in each process from this path.
+FACTORY = "fireline.cli.serve:production_app"
+
+
+def production_app() -> FastAPI:
+    """The application built from FIRELINE_* settings, for uvicorn's worker processes."""
+    from fireline.app import create_app
+
+    return create_app(load_settings())
+
+
+def run_uvicorn(app: FastAPI | str, **options: Any) -> None:
+    """Hand over to uvicorn; blocks until the server stops. Tests replace this."""
+    import uvicorn
+
+    uvicorn.run(app, **options)
+
+
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HOST", help="Address to bind.", show_default="FIRELINE_HOST or 127.0.0.1"
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            min=1,
+            max=65535,
+            help="Port to listen on.",
+            show_default="FIRELINE_PORT or 8000",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=1,
+            max=64,
+            help="Web server processes; more than one is for PostgreSQL.",
+            show_default="FIRELINE_WORKERS or 1",
+        ),
+    ] = None,
+    reload: Annotated[
+        bool, typer.Option("--reload/--no-reload", help="Restart when the code changes (dev).")
+    ] = False,
+    migrate: Annotated[
+        bool,
+        typer.Option("--migrate/--no-migrate", help="Apply database migrations before serving."),
+    ] = True,
+) -> None:
+    """Run the Fireline web server.
+
+    Applies pending migrations first, and on an empty database creates the first admin and
+    prints its password once. Several workers need PostgreSQL for real concurrency: on SQLite
+    they take turns writing to one file.
+    """
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    if reload and workers is not None and workers > 1:
+        fail("--reload runs a single process; drop --workers or --reload.", code=2)
+    workers = 1 if reload else workers or settings.workers
+    if migrate:
+        note(f"Applying migrations to {display_url(settings.database_url)}…")
+        apply_migrations(settings)
+    from fireline.accounts.service import bootstrap_admin
+
+    with unit_of_work(settings) as session:
+        created = bootstrap_admin(session, now=now(), email=settings.admin_email)
+    if created is not None:
+        email, password = created
+        say(f"Created the first admin: {email} / {password} — sign in and change it.")
+    if workers > 1 and settings.is_sqlite:
+        note(
+            f"Warning: {workers} workers on SQLite take turns writing to one file; "
+            "use PostgreSQL (FIRELINE_DATABASE_URL=postgresql://…) for real concurrency."
+        )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "access_log": settings.access_log,
+    }
+    if workers > 1 or reload:
+        run_uvicorn(FACTORY, factory=True, workers=workers, reload=reload, **options)
+    else:
+        from fireline.app import create_app
+
+        run_uvicorn(create_app(settings), **options)

@@ -1,0 +1,164 @@
+"""`fireline serve` and `fireline db`, each on a database of its own."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from alembic import command
+from fastapi import FastAPI
+
+from fireline import migrate
+from fireline.cli import serve
+
+from .helpers import Cli
+
+ADMIN_LINE = re.compile(
+    r"^Created the first admin: admin@example\.com / (\S+) — sign in and change it\.$", re.M
+)
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch) -> list[tuple[object, dict]]:
+    calls: list[tuple[object, dict]] = []
+    monkeypatch.setattr(serve, "run_uvicorn", lambda app, **options: calls.append((app, options)))
+    return calls
+
+
+def _empty(fresh_database):
+    """A database with no tables at all, as on a first install."""
+    database = fresh_database()
+    command.downgrade(migrate.alembic_config(database.url), "base")
+    return database
+
+
+def test_db_current_and_upgrade_bring_an_empty_database_to_head(fresh_database):
+    database = _empty(fresh_database)
+    cli = Cli({"FIRELINE_DATABASE_URL": database.url})
+    head = migrate.head_revision()
+
+    before = cli("db", "current")
+    upgraded = cli("db", "upgrade")
+    after = cli("db", "current")
+    again = cli("db", "upgrade")
+
+    assert before.exit_code == 0, before.output
+    assert "Current revision: (none" in before.stdout
+    assert f"Head revision:    {head}" in before.stdout
+    assert "Behind: run `fireline db upgrade`." in before.stdout
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"is at revision {head}." in upgraded.stdout
+    assert f"Current revision: {head}" in after.stdout
+    assert "Up to date." in after.stdout
+    assert again.exit_code == 0
+    assert f"is at revision {head}." in again.stdout
+
+
+def test_db_upgrade_to_an_unknown_revision_is_refused(fresh_database):
+    cli = Cli({"FIRELINE_DATABASE_URL": fresh_database().url})
+
+    result = cli("db", "upgrade", "--revision", "no-such-revision")
+
+    assert result.exit_code == 2
+    assert "Cannot migrate to 'no-such-revision'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_serve_migrates_creates_the_first_admin_once_and_starts_uvicorn(
+    fresh_database, api_on, uvicorn_calls
+):
+    database = _empty(fresh_database)
+    cli = Cli(
+        {
+            "FIRELINE_DATABASE_URL": database.url,
+            "FIRELINE_HOST": "0.0.0.0",  # noqa: S104 - only handed to the fake uvicorn
+            "FIRELINE_PORT": "9123",
+            "FIRELINE_WORKERS": None,
+        }
+    )
+
+    first = cli("serve")
+    second = cli("serve", "--port", "9124")
+
+    assert first.exit_code == 0, first.output
+    found = ADMIN_LINE.findall(first.stdout)
+    assert len(found) == 1
+    assert second.exit_code == 0, second.output
+    assert "Created the first admin" not in second.output
+    login = api_on(database.url).post(
+        "/api/v1/auth/login", json={"email": "admin@example.com", "password": found[0]}
+    )
+    assert login.status_code == 200, login.text
+    assert login.json()["user"]["role"] == "admin"
+    (app, options), (_, options_again) = uvicorn_calls
+    assert isinstance(app, FastAPI)
+    assert app.state.settings.database_url == database.url
+    assert options == {"host": "0.0.0.0", "port": 9123, "log_level": "info", "access_log": True}  # noqa: S104
+    assert options_again["port"] == 9124
+
+
+def test_serve_without_migrating_an_empty_database_explains_what_to_do(
+    fresh_database, uvicorn_calls
+):
+    cli = Cli({"FIRELINE_DATABASE_URL": _empty(fresh_database).url})
+
+    result = cli("serve", "--no-migrate")
+
+    assert result.exit_code == 1
+    assert "Cannot use the database" in result.stderr
+    assert "fireline db upgrade" in result.stderr
+    assert "Traceback" not in result.output
+    assert uvicorn_calls == []
+
+
+def test_several_workers_use_the_app_factory_and_sqlite_gets_a_warning(
+    fresh_database, uvicorn_calls, monkeypatch
+):
+    database = fresh_database()
+    cli = Cli({"FIRELINE_DATABASE_URL": database.url, "FIRELINE_WORKERS": "2"})
+
+    from_env = cli("serve")
+    from_option = cli("serve", "--workers", "3", "--host", "127.0.0.2")
+
+    assert from_env.exit_code == 0, from_env.output
+    assert from_option.exit_code == 0, from_option.output
+    (target, options), (_, more) = uvicorn_calls
+    assert target == "fireline.cli.serve:production_app"
+    assert options["factory"] is True
+    assert options["workers"] == 2
+    assert more["workers"] == 3
+    assert more["host"] == "127.0.0.2"
+    on_sqlite = database.dialect == "sqlite"
+    assert ("Warning: 2 workers on SQLite" in from_env.stderr) == on_sqlite
+    assert ("use PostgreSQL" in from_option.stderr) == on_sqlite
+
+    monkeypatch.setenv("FIRELINE_DATABASE_URL", database.url)
+    app = serve.production_app()
+    try:
+        assert isinstance(app, FastAPI)
+        assert app.state.settings.database_url == database.url
+    finally:
+        app.state.engine.dispose()
+
+
+def test_reload_and_several_workers_do_not_mix(fresh_database, uvicorn_calls):
+    cli = Cli({"FIRELINE_DATABASE_URL": fresh_database().url})
+
+    result = cli("serve", "--reload", "--workers", "2")
+
+    assert result.exit_code == 2
+    assert "--reload" in result.stderr
+    assert uvicorn_calls == []
+
+
+def test_reload_serves_one_process_through_the_factory(fresh_database, uvicorn_calls):
+    cli = Cli({"FIRELINE_DATABASE_URL": fresh_database().url, "FIRELINE_WORKERS": "4"})
+
+    result = cli("serve", "--reload", "--no-migrate")
+
+    assert result.exit_code == 0, result.output
+    [(target, options)] = uvicorn_calls
+    assert target == "fireline.cli.serve:production_app"
+    assert options["reload"] is True
+    assert options["workers"] == 1
+    assert "Warning" not in result.stderr
