@@ -116,19 +116,20 @@ def is_reopen(current: Status, target: Status) -> bool:
 def order_problems(timestamps: Timestamps) -> list[FieldProblem]:
     """One problem per set milestone that is earlier than a milestone meant to come before it.
 
-    Unset milestones are skipped and equal instants are fine. Each milestone is compared with the
-    latest instant among the set milestones before it, so a single misplaced value yields a
-    single problem that names the milestone it clashes with. Missing keys count as unset.
+    Unset milestones are skipped and equal instants are fine. Each set milestone is compared with
+    the nearest set milestone before it: the milestones keep their order exactly when every such
+    neighbouring pair does, and a single misplaced value yields a single problem, naming the
+    milestone it clashes with. Missing keys count as unset.
     """
     problems: list[FieldProblem] = []
-    latest: tuple[Milestone, datetime] | None = None
+    previous: tuple[Milestone, datetime] | None = None
     for milestone in MILESTONE_ORDER:
         value = timestamps.get(milestone)
         if value is None:
             continue
         instant = as_utc(value)
-        if latest is not None and instant < latest[1]:
-            earlier, earlier_instant = latest
+        if previous is not None and instant < previous[1]:
+            earlier, earlier_instant = previous
             problems.append(
                 FieldProblem(
                     milestone.value,
@@ -136,9 +137,7 @@ def order_problems(timestamps: Timestamps) -> list[FieldProblem]:
                     f"({_iso(earlier_instant)}); timestamps must keep the order {_ORDER_IN_WORDS}",
                 )
             )
-        else:
-            # On a tie the later milestone in the order is named, being the closer neighbour.
-            latest = (milestone, instant)
+        previous = (milestone, instant)
     return problems
 
 
@@ -202,6 +201,10 @@ def transition(
         # Declaring is when the incident was reported at the latest, if nobody recorded it earlier.
         _set_if_unset(result, Milestone.REPORTED, now)
         _set_if_unset(result, Milestone.DECLARED, now)
+    if target == Status.RESOLVED:
+        # Resolved without a monitoring stage: impact was mitigated by the time it was resolved
+        # at the latest, which keeps time-to-mitigate measurable for every resolved incident.
+        _set_if_unset(result, Milestone.MITIGATED, now)
     entered = _STAGE_MILESTONE.get(target)
     if entered is not None:
         _set_if_unset(result, entered, now)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from fireline.accounts.principal import Actor
 from fireline.accounts.service import find_user
@@ -46,11 +46,12 @@ LARGEST_ID = 2**31 - 1
 
 
 def _with_details(query: Select[Incident]) -> Select[Incident]:
+    # Many-to-one rows ride along in the same query; collections come in one query each.
     return query.options(
-        selectinload(Incident.severity),
+        joinedload(Incident.severity),
+        joinedload(Incident.postmortem_owner),
         selectinload(Incident.services),
-        selectinload(Incident.postmortem_owner),
-        selectinload(Incident.roles).selectinload(RoleAssignment.user),
+        selectinload(Incident.roles).joinedload(RoleAssignment.user),
     )
 
 
@@ -139,6 +140,8 @@ def get_severity(session: Session, key: str, *, field: str = "severity") -> Seve
 
 def _services(session: Session, slugs: Sequence[str]) -> list[Service]:
     wanted = list(dict.fromkeys(slug.strip().lower() for slug in slugs))
+    if not wanted:
+        return []
     found = {
         service.slug: service
         for service in session.scalars(select(Service).where(Service.slug.in_(wanted)))
@@ -219,6 +222,10 @@ def _apply_timestamps(incident: Incident, timestamps: lifecycle.Timestamps) -> N
 
 
 def command_thread(session: Session, incident: Incident) -> TimelineThread:
+    """The incident's command thread (looked up once per unit of work)."""
+    known: dict[int, TimelineThread] = session.info.setdefault("command_threads", {})
+    if incident.id in known:
+        return known[incident.id]
     thread = session.scalar(
         select(TimelineThread).where(
             TimelineThread.incident_id == incident.id, TimelineThread.is_command.is_(True)
@@ -226,6 +233,7 @@ def command_thread(session: Session, incident: Incident) -> TimelineThread:
     )
     if thread is None:  # pragma: no cover - every incident is created with one
         raise Conflict(detail=f"{incident.reference} has no command thread.")
+    known[incident.id] = thread
     return thread
 
 
@@ -377,8 +385,11 @@ def declare(
     given = {Milestone.IMPACT_STARTED: impact_started_at, Milestone.DETECTED: detected_at}
     _check_timestamps(timestamps, now, changed=[m for m, v in given.items() if v is not None])
     _apply_timestamps(incident, timestamps)
+    # Everything the caller will read is set here, so nothing needs loading back afterwards.
+    incident.severity = level
     incident.services = affected
     incident.roles = []
+    incident.postmortem_owner = None
     session.add(incident)
     session.flush()
     thread = TimelineThread(
@@ -390,6 +401,7 @@ def declare(
     )
     session.add(thread)
     session.flush()
+    session.info.setdefault("command_threads", {})[incident.id] = thread
     add_entry(
         session,
         incident=incident,
@@ -407,7 +419,7 @@ def declare(
             session, incident=incident, actor=actor, now=now, role="commander", user=commander_user
         )
     session.flush()
-    return get_incident(session, incident.id)
+    return incident
 
 
 def _move(

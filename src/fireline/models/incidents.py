@@ -43,7 +43,7 @@ class Incident(Base):
     postmortem_due_at: Mapped[datetime | None]
     monitoring_waiver_reason: Mapped[str | None] = mapped_column(Text)
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    war_room: Mapped[str] = mapped_column(String(120))
+    war_room: Mapped[str] = mapped_column(String(120), index=True)
     impact_started_at: Mapped[datetime | None]
     detected_at: Mapped[datetime | None]
     reported_at: Mapped[datetime | None]

@@ -188,6 +188,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_incidents_declared_at", ["declared_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_incidents_severity_id"), ["severity_id"], unique=False)
         batch_op.create_index("ix_incidents_status_id", ["status", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incidents_war_room"), ["war_room"], unique=False)
 
     op.create_table(
         "services",
@@ -538,6 +539,7 @@ def downgrade() -> None:
     op.drop_table("services")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index("ix_incidents_status_id")
+        batch_op.drop_index(batch_op.f("ix_incidents_war_room"))
         batch_op.drop_index(batch_op.f("ix_incidents_severity_id"))
         batch_op.drop_index("ix_incidents_declared_at")
 
