@@ -45,8 +45,9 @@ coverage:
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report --fail-under=90
 
-## make bench: benchmarks; each prints its figures.
+## make bench: benchmarks; each prints its figures. Needs PostgreSQL and wrk (installed if missing).
 bench: install
+	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(BIN)/python bench/api.py
 
 clean:

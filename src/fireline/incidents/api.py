@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from fireline.api.deps import AppClock, DbSession, IncidentReader, IncidentWriter, SeverityAdmin
@@ -19,6 +19,7 @@ from fireline.api.pagination import (
     encode_id_cursor,
     encode_time_cursor,
 )
+from fireline.api.responses import json_response
 from fireline.errors import FieldProblem, InvalidInput
 from fireline.incidents import service, severities, timeline
 from fireline.incidents.lifecycle import (
@@ -123,7 +124,7 @@ def list_incidents(
     ] = None,
     cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[IncidentOut]:
+) -> Response:
     """Incidents, newest first, filtered; follow `next_cursor` for the next page."""
     for key in severity or []:
         service.get_severity(db, key)
@@ -143,34 +144,36 @@ def list_incidents(
         limit=limit,
     )
     more = len(incidents) == limit
-    return Page(
-        items=[IncidentOut.of(incident) for incident in incidents],
-        next_cursor=encode_id_cursor(incidents[-1].id) if more else None,
+    return json_response(
+        Page(
+            items=[IncidentOut.of(incident) for incident in incidents],
+            next_cursor=encode_id_cursor(incidents[-1].id) if more else None,
+        )
     )
 
 
 @router.get("/incidents/{ref}", response_model=IncidentOut)
-def get_incident(ref: str, principal: IncidentReader, db: DbSession) -> IncidentOut:
+def get_incident(ref: str, principal: IncidentReader, db: DbSession) -> Response:
     """One incident, by number or reference (`42` or `INC-42`)."""
-    return IncidentOut.of(service.get_incident(db, ref))
+    return json_response(IncidentOut.of(service.get_incident(db, ref)))
 
 
 @router.patch("/incidents/{ref}", response_model=IncidentOut)
 def update_incident(
     ref: str, body: IncidentUpdate, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
     changes = body.model_dump(exclude_unset=True)
     incident = service.update_fields(
         db, actor=principal.actor, now=clock.now(), incident=incident, changes=changes
     )
-    return IncidentOut.of(incident)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.post("/incidents/{ref}/status", response_model=IncidentOut)
 def change_status(
     ref: str, body: StatusChange, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     """Move the incident along its lifecycle; resolving checks the resolution gate."""
     incident = service.get_incident(db, ref, for_update=True)
     incident = service.change_status(
@@ -181,13 +184,13 @@ def change_status(
         status=body.status,
         note=body.note,
     )
-    return IncidentOut.of(incident)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.post("/incidents/{ref}/severity", response_model=IncidentOut)
 def change_severity(
     ref: str, body: SeverityChange, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
     incident = service.change_severity(
         db,
@@ -197,7 +200,7 @@ def change_severity(
         severity=body.severity,
         reason=body.reason,
     )
-    return IncidentOut.of(incident)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.get("/incidents/{ref}/resolution-check", response_model=ResolutionCheck)
@@ -224,7 +227,7 @@ def resolution_check(
 @router.post("/incidents/{ref}/resolve", response_model=IncidentOut)
 def resolve(
     ref: str, body: ResolveRequest, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     """Resolve, recording what the gate asks for; a 409 lists every condition still unmet."""
     incident = service.get_incident(db, ref, for_update=True)
     incident = service.resolve(
@@ -240,18 +243,20 @@ def resolve(
         monitoring_waiver_reason=body.monitoring_waiver_reason,
         note=body.note,
     )
-    return IncidentOut.of(incident)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.post("/incidents/{ref}/decline", response_model=IncidentOut)
 def decline(
     ref: str, body: ReasonRequest, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     """Decide that a reported incident in triage is not an incident."""
     incident = service.get_incident(db, ref, for_update=True)
-    return IncidentOut.of(
-        service.decline(
-            db, actor=principal.actor, now=clock.now(), incident=incident, reason=body.reason
+    return json_response(
+        IncidentOut.of(
+            service.decline(
+                db, actor=principal.actor, now=clock.now(), incident=incident, reason=body.reason
+            )
         )
     )
 
@@ -259,11 +264,13 @@ def decline(
 @router.post("/incidents/{ref}/reopen", response_model=IncidentOut)
 def reopen(
     ref: str, body: ReasonRequest, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
-    return IncidentOut.of(
-        service.reopen(
-            db, actor=principal.actor, now=clock.now(), incident=incident, reason=body.reason
+    return json_response(
+        IncidentOut.of(
+            service.reopen(
+                db, actor=principal.actor, now=clock.now(), incident=incident, reason=body.reason
+            )
         )
     )
 
@@ -271,15 +278,17 @@ def reopen(
 @router.patch("/incidents/{ref}/timestamps", response_model=IncidentOut)
 def set_timestamps(
     ref: str, body: TimestampsUpdate, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     """Correct when impact started, was detected, reported or acknowledged; order is enforced."""
     incident = service.get_incident(db, ref, for_update=True)
     changes = {Milestone(name): getattr(body, name) for name in body.model_fields_set}
     if not changes:
         raise InvalidInput(detail="Send at least one timestamp to change.")
-    return IncidentOut.of(
-        service.set_timestamps(
-            db, actor=principal.actor, now=clock.now(), incident=incident, changes=changes
+    return json_response(
+        IncidentOut.of(
+            service.set_timestamps(
+                db, actor=principal.actor, now=clock.now(), incident=incident, changes=changes
+            )
         )
     )
 
@@ -287,17 +296,19 @@ def set_timestamps(
 @router.post("/incidents/{ref}/roles", response_model=IncidentOut)
 def assign_role(
     ref: str, body: RoleAssign, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> IncidentOut:
+) -> Response:
     """Give someone a role; for single-holder roles the previous holder hands it over."""
     incident = service.get_incident(db, ref, for_update=True)
-    return IncidentOut.of(
-        service.assign_role(
-            db,
-            actor=principal.actor,
-            now=clock.now(),
-            incident=incident,
-            role=body.role,
-            user_ref=body.user,
+    return json_response(
+        IncidentOut.of(
+            service.assign_role(
+                db,
+                actor=principal.actor,
+                now=clock.now(),
+                incident=incident,
+                role=body.role,
+                user_ref=body.user,
+            )
         )
     )
 
@@ -310,11 +321,18 @@ def release_role(
     db: DbSession,
     clock: AppClock,
     user: Annotated[str | None, Query(description="For SMEs: which one (id or email).")] = None,
-) -> IncidentOut:
+) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
-    return IncidentOut.of(
-        service.unassign_role(
-            db, actor=principal.actor, now=clock.now(), incident=incident, role=role, user_ref=user
+    return json_response(
+        IncidentOut.of(
+            service.unassign_role(
+                db,
+                actor=principal.actor,
+                now=clock.now(),
+                incident=incident,
+                role=role,
+                user_ref=user,
+            )
         )
     )
 
@@ -336,7 +354,7 @@ def read_timeline(
     pinned: bool | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> Page[TimelineEntryOut]:
+) -> Response:
     """The timeline, oldest first; filter by thread, kind or pinned."""
     incident = service.get_incident(db, ref)
     entries = timeline.read_timeline(
@@ -349,16 +367,20 @@ def read_timeline(
         limit=limit,
     )
     more = len(entries) == limit
-    return Page(
-        items=[TimelineEntryOut.of(entry) for entry in entries],
-        next_cursor=encode_time_cursor(entries[-1].occurred_at, entries[-1].id) if more else None,
+    return json_response(
+        Page(
+            items=[TimelineEntryOut.of(entry) for entry in entries],
+            next_cursor=encode_time_cursor(entries[-1].occurred_at, entries[-1].id)
+            if more
+            else None,
+        )
     )
 
 
 @router.post("/incidents/{ref}/timeline", status_code=201, response_model=TimelineEntryOut)
 def add_timeline_entry(
     ref: str, body: TimelineEntryCreate, principal: IncidentWriter, db: DbSession, clock: AppClock
-) -> TimelineEntryOut:
+) -> Response:
     """Add a note or a decision."""
     incident = service.get_incident(db, ref, for_update=True)
     entry = timeline.add_note(
@@ -372,7 +394,7 @@ def add_timeline_entry(
         occurred_at=body.occurred_at,
         pinned=body.pinned,
     )
-    return TimelineEntryOut.of(entry)
+    return json_response(TimelineEntryOut.of(entry), status_code=201)
 
 
 @router.put("/incidents/{ref}/timeline/{entry_id}/pin", response_model=TimelineEntryOut)
@@ -383,7 +405,7 @@ def pin_entry(
     principal: IncidentWriter,
     db: DbSession,
     clock: AppClock,
-) -> TimelineEntryOut:
+) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
     entry = timeline.set_pinned(
         db,
@@ -393,7 +415,7 @@ def pin_entry(
         entry_id=entry_id,
         pinned=body.pinned,
     )
-    return TimelineEntryOut.of(entry)
+    return json_response(TimelineEntryOut.of(entry))
 
 
 @router.get("/incidents/{ref}/threads", response_model=list[ThreadOut])
