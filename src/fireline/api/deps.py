@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from fireline.accounts import service as accounts
 from fireline.accounts.permissions import Permission
