@@ -770,7 +770,7 @@ def test_raising_a_sev2_to_sev1_is_on_the_timeline_with_who_did_it(as_responder,
     assert "Now all regions are affected" in entry["body"]
     assert entry["author"]["email"] == "rita@example.com"
     (record,) = audit(as_admin, ref, action="incident.severity")
-    assert record["before"]["severity_id"] != record["after"]["severity_id"]
+    assert (record["before"]["severity"], record["after"]["severity"]) == ("SEV2", "SEV1")
 
 
 def test_lowering_a_sev1_to_sev3_says_it_was_lowered(as_responder):
@@ -995,3 +995,33 @@ def test_a_read_only_token_of_a_responder_cannot_write(as_responder, client, mak
         "token"
         in dashboard.post(INCIDENTS, json={"title": "x", "severity": "SEV1"}).json()["detail"]
     )
+
+
+def test_re_sending_the_same_timestamps_changes_nothing_and_records_nothing(as_responder, as_admin):
+    incident = declare(as_responder, impact_started_at="2026-01-05T09:40:00Z")
+    ref = incident["reference"]
+    before = len(entries(as_responder, ref))
+    same = {"impact_started_at": incident["impact_started_at"], "detected_at": incident["detected_at"]}
+
+    response = as_responder.patch(f"{INCIDENTS}/{ref}/timestamps", json=same)
+
+    assert response.status_code == 200
+    assert len(entries(as_responder, ref)) == before
+    assert audit(as_admin, ref, action="incident.timestamps") == []
+
+
+def test_declining_an_active_incident_is_refused_as_a_move_before_any_reason_is_asked(as_responder):
+    ref = declare(as_responder)["reference"]
+
+    response = as_responder.post(f"{INCIDENTS}/{ref}/status", json={"status": "declined"})
+
+    assert response.status_code == 409
+    assert response.json()["type"] == "/problems/illegal-transition"
+
+
+def test_an_empty_severity_edit_leaves_no_audit_record(as_admin):
+    response = as_admin.patch("/api/v1/severities/SEV2", json={})
+
+    assert response.status_code == 200
+    records = as_admin.get("/api/v1/audit", params={"action": "severity.update"}).json()["items"]
+    assert records == []

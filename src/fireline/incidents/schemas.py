@@ -11,7 +11,7 @@ from fireline.incidents.lifecycle import Milestone, Status
 from fireline.incidents.severity_assistant import CustomerImpact
 from fireline.models import Incident, RoleAssignment, Severity, TimelineEntry, User
 
-SeverityKey = Annotated[str, StringConstraints(pattern=r"^SEV[1-4]$")]
+SeverityKey = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)]

@@ -186,7 +186,7 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     data: dict[str, Any] = {
         "title": incident.title,
         "summary": incident.summary,
-        "severity_id": incident.severity_id,
+        "severity": incident.severity.key,
         "type": incident.type,
         "status": incident.status,
         "customer_impact": incident.customer_impact,
@@ -489,6 +489,9 @@ def change_status(
 def decline(
     session: Session, *, actor: Actor, now: datetime, incident: Incident, reason: str
 ) -> Incident:
+    if not lifecycle.can_transition(Status(incident.status), Status.DECLINED):
+        # The move itself is the first thing wrong; say so before asking for a reason.
+        lifecycle.transition(Status(incident.status), _timestamps(incident), Status.DECLINED, now)
     if not reason.strip():
         raise InvalidInput.on("reason", "say why this is not an incident")
     before = snapshot(incident)
@@ -710,6 +713,9 @@ def set_timestamps(
         timestamps[milestone] = instant
     if changes.get(Milestone.REPORTED, now) is None:
         raise InvalidInput.on("reported_at", "every incident has a time it was reported")
+    changes = {m: v for m, v in changes.items() if v != getattr(incident, m.value)}
+    if not changes:
+        return incident
     _check_timestamps(timestamps, now, changed=list(changes))
     before = snapshot(incident)
     _apply_timestamps(incident, timestamps)

@@ -61,6 +61,8 @@ def update_severity(
         raise InvalidInput.on(
             "first_update_minutes", "an update cadence needs a first-update deadline too"
         )
+    if _policy(severity) == before:
+        return severity
     severity.updated_at = now
     record(
         session,
