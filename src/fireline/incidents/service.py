@@ -7,159 +7,67 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fireline.accounts.principal import Actor
-from fireline.accounts.service import find_user
-from fireline.audit.service import record
 from fireline.clock import as_utc
-from fireline.errors import Conflict, FieldProblem, InvalidInput, NotFound, TimestampOrder
+from fireline.errors import Conflict, FieldProblem, InvalidInput, TimestampOrder
 from fireline.incidents import lifecycle
 from fireline.incidents.lifecycle import Milestone, Status
+from fireline.incidents.queries import (
+    IncidentFilter,
+    find_active_user,
+    find_services,
+    get_incident,
+    get_severity,
+    list_incidents,
+    parse_reference,
+)
+from fireline.incidents.recording import (
+    COMMAND_THREAD,
+    add_entry,
+    apply_timestamps,
+    audit_change,
+    iso,
+    snapshot,
+    timestamps_of,
+    utc_text,
+)
+from fireline.incidents.roles import assign, assign_role, holder, role_history, unassign_role
 from fireline.models import (
-    SINGLE_HOLDER_ROLES,
     Incident,
-    RoleAssignment,
-    Service,
-    Severity,
-    TimelineEntry,
     TimelineThread,
-    User,
 )
 
-COMMAND_THREAD = "command"
-ROLE_NAMES = {
-    "commander": "incident commander",
-    "tech_lead": "technical lead",
-    "comms_lead": "communications lead",
-    "scribe": "scribe",
-    "sme": "subject-matter expert",
-}
+# The incident service's entry points, for routes and the CLI: one module to call.
+__all__ = [
+    "IncidentFilter",
+    "add_entry",
+    "assign_role",
+    "change_severity",
+    "change_status",
+    "declare",
+    "decline",
+    "get_incident",
+    "get_severity",
+    "list_incidents",
+    "parse_reference",
+    "reopen",
+    "resolution_facts",
+    "resolve",
+    "role_history",
+    "set_timestamps",
+    "snapshot",
+    "unassign_role",
+    "update_fields",
+    "war_room_name",
+]
+
 WAR_ROOM_MAX = 80
-# Ids are 32-bit integer columns; a larger number names no row (and PostgreSQL refuses to compare).
-LARGEST_ID = 2**31 - 1
-
-
-def _with_details(query: Select[Incident]) -> Select[Incident]:
-    # Many-to-one rows ride along in the same query; collections come in one query each.
-    return query.options(
-        joinedload(Incident.severity),
-        joinedload(Incident.postmortem_owner),
-        selectinload(Incident.services),
-        selectinload(Incident.roles).joinedload(RoleAssignment.user),
-    )
-
-
-def parse_reference(ref: str | int) -> int:
-    text = str(ref).strip()
-    match = re.fullmatch(r"(?i)(?:INC-)?(\d{1,18})", text)
-    if match is None:
-        raise NotFound(detail=f"No incident '{text}': use its number or reference, e.g. INC-42.")
-    incident_id = int(match.group(1))
-    if incident_id > LARGEST_ID:
-        raise NotFound(detail=f"No incident INC-{incident_id}.")
-    return incident_id
-
-
-def get_incident(session: Session, ref: str | int, *, for_update: bool = False) -> Incident:
-    """The incident by id or INC reference, with what its JSON needs loaded.
-
-    With `for_update`, the row is locked until the transaction ends, so concurrent changes to one
-    incident are applied one after the other instead of overwriting each other."""
-    incident_id = parse_reference(ref)
-    if for_update:
-        locked = session.scalar(
-            select(Incident.id).where(Incident.id == incident_id).with_for_update()
-        )
-        if locked is None:
-            raise NotFound(detail=f"No incident INC-{incident_id}.")
-    query = _with_details(select(Incident).where(Incident.id == incident_id))
-    incident = session.scalar(query.execution_options(populate_existing=True))
-    if incident is None:
-        raise NotFound(detail=f"No incident INC-{incident_id}.")
-    return incident
-
-
-@dataclass(frozen=True)
-class IncidentFilter:
-    statuses: Sequence[Status] = ()
-    severities: Sequence[str] = ()
-    service: str | None = None
-    declared_after: datetime | None = None
-    declared_before: datetime | None = None
-    search: str | None = None
-
-
-def list_incidents(
-    session: Session, *, where: IncidentFilter, after_id: int | None, limit: int
-) -> list[Incident]:
-    """Newest first; `after_id` continues from the last incident of the previous page."""
-    query = _with_details(select(Incident)).order_by(Incident.id.desc()).limit(limit)
-    if after_id is not None:
-        query = query.where(Incident.id < after_id)
-    if where.statuses:
-        query = query.where(Incident.status.in_([status.value for status in where.statuses]))
-    if where.severities:
-        query = query.join(Severity, Severity.id == Incident.severity_id).where(
-            Severity.key.in_(list(where.severities))
-        )
-    if where.service:
-        # Slugs are matched as declare matches them, so "Checkout" finds what it declared.
-        slug = where.service.strip().lower()
-        query = query.where(Incident.services.any(Service.slug == slug))
-    if where.declared_after:
-        query = query.where(
-            func.coalesce(Incident.declared_at, Incident.reported_at) >= where.declared_after
-        )
-    if where.declared_before:
-        query = query.where(
-            func.coalesce(Incident.declared_at, Incident.reported_at) < where.declared_before
-        )
-    if where.search:
-        # The words are matched literally: % and _ typed by a person are not wildcards.
-        words = re.sub(r"([\\%_])", r"\\\1", where.search.lower())
-        pattern = f"%{words}%"
-        query = query.where(
-            func.lower(Incident.title).like(pattern, escape="\\")
-            | func.lower(Incident.summary).like(pattern, escape="\\")
-        )
-    return list(session.scalars(query))
-
-
-def get_severity(session: Session, key: str, *, field: str = "severity") -> Severity:
-    severity = session.scalar(select(Severity).where(Severity.key == key.upper()))
-    if severity is None:
-        raise InvalidInput.on(field, f"'{key}' is not a severity; use SEV1, SEV2, SEV3 or SEV4")
-    return severity
-
-
-def _services(session: Session, slugs: Sequence[str]) -> list[Service]:
-    wanted = list(dict.fromkeys(slug.strip().lower() for slug in slugs))
-    if not wanted:
-        return []
-    found = {
-        service.slug: service
-        for service in session.scalars(select(Service).where(Service.slug.in_(wanted)))
-    }
-    missing = [slug for slug in wanted if slug not in found]
-    if missing:
-        raise InvalidInput.on("services", f"unknown service(s): {', '.join(missing)}")
-    return [found[slug] for slug in wanted]
-
-
-def _user(session: Session, ref: str | int, field: str) -> User:
-    try:
-        user = find_user(session, str(ref))
-    except NotFound:
-        raise InvalidInput.on(field, f"no user '{ref}'") from None
-    if not user.is_active:
-        raise InvalidInput.on(field, f"{user.email} is deactivated")
-    return user
 
 
 def war_room_name(title: str, declared_at: datetime) -> str:
@@ -179,112 +87,6 @@ def _unique_war_room(session: Session, incident: Incident, declared_at: datetime
     suffix = f"-{incident.id}"
     # The cut may land just after a word, so drop its dash or the name would read "--<id>".
     return name[: WAR_ROOM_MAX - len(suffix)].rstrip("-") + suffix
-
-
-def snapshot(incident: Incident) -> dict[str, Any]:
-    """The incident's own fields, for the audit log's before/after."""
-    data: dict[str, Any] = {
-        "title": incident.title,
-        "summary": incident.summary,
-        "severity": incident.severity.key,
-        "type": incident.type,
-        "status": incident.status,
-        "customer_impact": incident.customer_impact,
-        "resolution_criteria": incident.resolution_criteria,
-        "criteria_met": incident.criteria_met,
-        "customer_impact_ended": incident.customer_impact_ended,
-        "postmortem_owner_id": incident.postmortem_owner_id,
-        "postmortem_due_at": _iso(incident.postmortem_due_at),
-        "monitoring_waiver_reason": incident.monitoring_waiver_reason,
-        "war_room": incident.war_room,
-    }
-    data.update(
-        {milestone.value: _iso(getattr(incident, milestone.value)) for milestone in Milestone}
-    )
-    return data
-
-
-def _iso(instant: datetime | None) -> str | None:
-    return None if instant is None else instant.isoformat()
-
-
-def _utc_text(instant: datetime) -> str:
-    return as_utc(instant).isoformat().replace("+00:00", "Z")
-
-
-def _timestamps(incident: Incident) -> dict[Milestone, datetime | None]:
-    return {milestone: getattr(incident, milestone.value) for milestone in Milestone}
-
-
-def _apply_timestamps(incident: Incident, timestamps: lifecycle.Timestamps) -> None:
-    for milestone, instant in timestamps.items():
-        setattr(incident, milestone.value, instant)
-
-
-def command_thread(session: Session, incident: Incident) -> TimelineThread:
-    """The incident's command thread (looked up once per unit of work)."""
-    known: dict[int, TimelineThread] = session.info.setdefault("command_threads", {})
-    if incident.id in known:
-        return known[incident.id]
-    thread = session.scalar(
-        select(TimelineThread).where(
-            TimelineThread.incident_id == incident.id, TimelineThread.is_command.is_(True)
-        )
-    )
-    if thread is None:  # pragma: no cover - every incident is created with one
-        raise Conflict(detail=f"{incident.reference} has no command thread.")
-    known[incident.id] = thread
-    return thread
-
-
-def add_entry(
-    session: Session,
-    *,
-    incident: Incident,
-    actor: Actor,
-    now: datetime,
-    kind: str,
-    body: str,
-    details: dict[str, Any] | None = None,
-    thread: TimelineThread | None = None,
-    occurred_at: datetime | None = None,
-    pinned: bool = False,
-) -> TimelineEntry:
-    """Append a timeline entry (the command thread unless another is named)."""
-    entry = TimelineEntry(
-        incident_id=incident.id,
-        thread_id=(thread or command_thread(session, incident)).id,
-        kind=kind,
-        body=body,
-        details=details or {},
-        author_id=actor.user_id,
-        occurred_at=occurred_at or now,
-        created_at=now,
-        pinned=pinned,
-    )
-    session.add(entry)
-    return entry
-
-
-def _audit(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    action: str,
-    incident: Incident,
-    before: dict[str, Any] | None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        action=action,
-        entity_type="incident",
-        entity_id=incident.reference,
-        at=now,
-        before=before,
-        after=snapshot(incident),
-    )
 
 
 def _check_timestamps(
@@ -336,8 +138,8 @@ def _order_clash(timestamps: lifecycle.Timestamps, milestone: Milestone) -> Fiel
             side = "before" if index < position else "after"
             return FieldProblem(
                 milestone.value,
-                f"{milestone.value} ({_utc_text(instant)}) is {side} {other.value} "
-                f"({_utc_text(value)}); move it to keep the order of the timeline",
+                f"{milestone.value} ({utc_text(instant)}) is {side} {other.value} "
+                f"({utc_text(value)}); move it to keep the order of the timeline",
             )
     return None
 
@@ -363,8 +165,10 @@ def declare(
     if status not in lifecycle.OPEN_STATUSES:
         raise InvalidInput.on("status", "a new incident starts in triage or an active status")
     level = get_severity(session, severity)
-    affected = _services(session, services)
-    commander_user = _user(session, commander, "commander") if commander is not None else None
+    affected = find_services(session, services)
+    commander_user = (
+        find_active_user(session, commander, "commander") if commander is not None else None
+    )
     incident = Incident(
         title=title.strip(),
         summary=summary,
@@ -384,7 +188,7 @@ def declare(
     timestamps[Milestone.REPORTED] = now
     given = {Milestone.IMPACT_STARTED: impact_started_at, Milestone.DETECTED: detected_at}
     _check_timestamps(timestamps, now, changed=[m for m, v in given.items() if v is not None])
-    _apply_timestamps(incident, timestamps)
+    apply_timestamps(incident, timestamps)
     # Everything the caller will read is set here, so nothing needs loading back afterwards.
     incident.severity = level
     incident.services = affected
@@ -413,9 +217,11 @@ def declare(
     )
     if status != Status.TRIAGE:
         _move(session, incident=incident, actor=actor, now=now, target=status, note="")
-    _audit(session, actor=actor, now=now, action="incident.create", incident=incident, before=None)
+    audit_change(
+        session, actor=actor, now=now, action="incident.create", incident=incident, before=None
+    )
     if commander_user is not None:
-        _assign(
+        assign(
             session, incident=incident, actor=actor, now=now, role="commander", user=commander_user
         )
     session.flush()
@@ -426,16 +232,14 @@ def _move(
     session: Session, *, incident: Incident, actor: Actor, now: datetime, target: Status, note: str
 ) -> None:
     current = Status(incident.status)
-    result = lifecycle.transition(current, _timestamps(incident), target, now)
+    result = lifecycle.transition(current, timestamps_of(incident), target, now)
     incident.status = result.status.value
-    _apply_timestamps(incident, result.timestamps)
+    apply_timestamps(incident, result.timestamps)
     incident.updated_at = now
     if current == Status.TRIAGE and target in lifecycle.ACTIVE_STATUSES:
         incident.war_room = _unique_war_room(session, incident, now)
-        if _holder(incident, "commander") is not None:
-            _apply_timestamps(
-                incident, lifecycle.acknowledge(result.status, result.timestamps, now)
-            )
+        if holder(incident, "commander") is not None:
+            apply_timestamps(incident, lifecycle.acknowledge(result.status, result.timestamps, now))
         add_entry(
             session,
             incident=incident,
@@ -479,7 +283,7 @@ def change_status(
         return decline(session, actor=actor, now=now, incident=incident, reason=note)
     before = snapshot(incident)
     _move(session, incident=incident, actor=actor, now=now, target=status, note=note)
-    _audit(
+    audit_change(
         session, actor=actor, now=now, action="incident.status", incident=incident, before=before
     )
     session.flush()
@@ -491,13 +295,13 @@ def decline(
 ) -> Incident:
     if not lifecycle.can_transition(Status(incident.status), Status.DECLINED):
         # The move itself is the first thing wrong; say so before asking for a reason.
-        lifecycle.transition(Status(incident.status), _timestamps(incident), Status.DECLINED, now)
+        lifecycle.transition(Status(incident.status), timestamps_of(incident), Status.DECLINED, now)
     if not reason.strip():
         raise InvalidInput.on("reason", "say why this is not an incident")
     before = snapshot(incident)
     _move(session, incident=incident, actor=actor, now=now, target=Status.DECLINED, note=reason)
     incident.decline_reason = reason
-    _audit(
+    audit_change(
         session, actor=actor, now=now, action="incident.decline", incident=incident, before=before
     )
     session.flush()
@@ -517,7 +321,7 @@ def reopen(
     before = snapshot(incident)
     _move(session, incident=incident, actor=actor, now=now, target=target, note=reason)
     incident.decline_reason = None
-    _audit(
+    audit_change(
         session, actor=actor, now=now, action="incident.reopen", incident=incident, before=before
     )
     session.flush()
@@ -556,7 +360,7 @@ def resolve(
     """Record what the resolution gate asks for, then resolve, or explain all that is missing."""
     before = snapshot(incident)
     if not lifecycle.can_transition(Status(incident.status), Status.RESOLVED):
-        lifecycle.transition(Status(incident.status), _timestamps(incident), Status.RESOLVED, now)
+        lifecycle.transition(Status(incident.status), timestamps_of(incident), Status.RESOLVED, now)
     if resolution_criteria is not None:
         incident.resolution_criteria = resolution_criteria
     if criteria_met is not None:
@@ -564,7 +368,7 @@ def resolve(
     if customer_impact_ended is not None:
         incident.customer_impact_ended = customer_impact_ended
     if postmortem_owner is not None:
-        owner = _user(session, postmortem_owner, "postmortem_owner")
+        owner = find_active_user(session, postmortem_owner, "postmortem_owner")
         incident.postmortem_owner_id = owner.id
         incident.postmortem_owner = owner
     if postmortem_due_at is not None:
@@ -584,7 +388,7 @@ def resolve(
             body=f"Monitoring period waived: {waived}",
             details={"waiver": waived},
         )
-    _audit(
+    audit_change(
         session, actor=actor, now=now, action="incident.resolve", incident=incident, before=before
     )
     session.flush()
@@ -619,7 +423,7 @@ def change_severity(
         + (f" {reason}" if reason else ""),
         details={"from": current.key, "to": target.key, "reason": reason},
     )
-    _audit(
+    audit_change(
         session, actor=actor, now=now, action="incident.severity", incident=incident, before=before
     )
     session.flush()
@@ -658,14 +462,14 @@ def update_fields(
     if "services" in changes and changes["services"] is None:
         raise InvalidInput.on("services", "cannot be null; send [] to clear the services")
     if changes.get("services") is not None:
-        affected = _services(session, changes["services"])
+        affected = find_services(session, changes["services"])
         # The same services in another order are no change (they are listed by name anyway).
         if {s.id for s in affected} != {s.id for s in incident.services}:
             incident.services = affected
             changed.append("services")
     if "postmortem_owner" in changes:
         ref = changes["postmortem_owner"]
-        owner = None if ref is None else _user(session, ref, "postmortem_owner")
+        owner = None if ref is None else find_active_user(session, ref, "postmortem_owner")
         if (owner.id if owner else None) != incident.postmortem_owner_id:
             incident.postmortem_owner_id = owner.id if owner else None
             incident.postmortem_owner = owner
@@ -682,7 +486,7 @@ def update_fields(
         body=f"{actor.label} updated {', '.join(name.replace('_', ' ') for name in changed)}.",
         details={"fields": changed},
     )
-    _audit(
+    audit_change(
         session, actor=actor, now=now, action="incident.update", incident=incident, before=before
     )
     session.flush()
@@ -706,7 +510,7 @@ def set_timestamps(
     incident: Incident,
     changes: dict[Milestone, datetime | None],
 ) -> Incident:
-    timestamps = _timestamps(incident)
+    timestamps = timestamps_of(incident)
     for milestone, instant in changes.items():
         if milestone not in CORRECTABLE:
             raise InvalidInput.on(milestone.value, "is set by status changes, not by hand")
@@ -718,7 +522,7 @@ def set_timestamps(
         return incident
     _check_timestamps(timestamps, now, changed=list(changes))
     before = snapshot(incident)
-    _apply_timestamps(incident, timestamps)
+    apply_timestamps(incident, timestamps)
     incident.updated_at = now
     add_entry(
         session,
@@ -728,13 +532,13 @@ def set_timestamps(
         kind="timestamp_change",
         body=f"{actor.label} corrected "
         + ", ".join(
-            f"{m.value.removesuffix('_at').replace('_', ' ')} to {_iso(v) or 'unset'}"
+            f"{m.value.removesuffix('_at').replace('_', ' ')} to {iso(v) or 'unset'}"
             for m, v in changes.items()
         )
         + ".",
-        details={m.value: _iso(v) for m, v in changes.items()},
+        details={m.value: iso(v) for m, v in changes.items()},
     )
-    _audit(
+    audit_change(
         session,
         actor=actor,
         now=now,
@@ -744,156 +548,3 @@ def set_timestamps(
     )
     session.flush()
     return get_incident(session, incident.id)
-
-
-# --- roles ------------------------------------------------------------------------------------
-
-
-def _holder(incident: Incident, role: str) -> RoleAssignment | None:
-    for assignment in incident.roles:
-        if assignment.role == role and assignment.ended_at is None:
-            return assignment
-    return None
-
-
-def _assign(
-    session: Session, *, incident: Incident, actor: Actor, now: datetime, role: str, user: User
-) -> None:
-    previous = _holder(incident, role) if role in SINGLE_HOLDER_ROLES else None
-    if role == "sme" and any(
-        a.role == "sme" and a.ended_at is None and a.user_id == user.id for a in incident.roles
-    ):
-        raise Conflict(
-            detail=f"{user.name} is already a subject-matter expert on {incident.reference}."
-        )
-    if previous is not None:
-        if previous.user_id == user.id:
-            raise Conflict(
-                detail=f"{user.name} is already the {ROLE_NAMES[role]} of {incident.reference}."
-            )
-        previous.ended_at = now
-        previous.ended_by_id = actor.user_id
-        # The hand-off must reach the database before the new holder's row, or the one-holder
-        # index trips.
-        session.flush()
-    incident.roles.append(
-        RoleAssignment(
-            incident_id=incident.id,
-            role=role,
-            user_id=user.id,
-            user=user,
-            assigned_at=now,
-            assigned_by_id=actor.user_id,
-        )
-    )
-    if previous is not None:
-        body = f"{actor.label} handed {ROLE_NAMES[role]} from {previous.user.name} to {user.name}."
-    else:
-        body = f"{actor.label} made {user.name} {ROLE_NAMES[role]}."
-    add_entry(
-        session,
-        incident=incident,
-        actor=actor,
-        now=now,
-        kind="role_change",
-        body=body,
-        details={
-            "role": role,
-            "user_id": user.id,
-            "previous_user_id": previous.user_id if previous else None,
-        },
-    )
-    if role == "commander":
-        _apply_timestamps(
-            incident, lifecycle.acknowledge(Status(incident.status), _timestamps(incident), now)
-        )
-    incident.updated_at = now
-    record(
-        session,
-        actor=actor,
-        action="incident.role.assign",
-        entity_type="incident",
-        entity_id=incident.reference,
-        at=now,
-        before={"role": role, "user_id": previous.user_id} if previous else None,
-        after={"role": role, "user_id": user.id},
-    )
-
-
-def assign_role(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    incident: Incident,
-    role: str,
-    user_ref: str | int,
-) -> Incident:
-    user = _user(session, user_ref, "user")
-    _assign(session, incident=incident, actor=actor, now=now, role=role, user=user)
-    session.flush()
-    return get_incident(session, incident.id)
-
-
-def unassign_role(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    incident: Incident,
-    role: str,
-    user_ref: str | int | None,
-) -> Incident:
-    if role == "commander":
-        raise Conflict(
-            detail="An incident always has a commander once assigned; hand the role to "
-            "someone else instead of removing it."
-        )
-    holders = [a for a in incident.roles if a.role == role and a.ended_at is None]
-    if user_ref is not None:
-        # No active check: someone who has left must still be releasable from their role.
-        try:
-            user = find_user(session, str(user_ref))
-        except NotFound:
-            raise InvalidInput.on("user", f"no user '{user_ref}'") from None
-        holders = [a for a in holders if a.user_id == user.id]
-    if not holders:
-        raise NotFound(
-            detail=f"Nobody holds {ROLE_NAMES[role]} on {incident.reference}"
-            + (f" as {user_ref}" if user_ref is not None else "")
-            + "."
-        )
-    for assignment in holders:
-        assignment.ended_at = now
-        assignment.ended_by_id = actor.user_id
-        add_entry(
-            session,
-            incident=incident,
-            actor=actor,
-            now=now,
-            kind="role_change",
-            body=f"{actor.label} released {assignment.user.name} from {ROLE_NAMES[role]}.",
-            details={"role": role, "user_id": None, "previous_user_id": assignment.user_id},
-        )
-        record(
-            session,
-            actor=actor,
-            action="incident.role.release",
-            entity_type="incident",
-            entity_id=incident.reference,
-            at=now,
-            before={"role": role, "user_id": assignment.user_id},
-        )
-    incident.updated_at = now
-    session.flush()
-    return get_incident(session, incident.id)
-
-
-def role_history(session: Session, incident: Incident) -> list[RoleAssignment]:
-    query = (
-        select(RoleAssignment)
-        .where(RoleAssignment.incident_id == incident.id)
-        .options(selectinload(RoleAssignment.user))
-        .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
-    )
-    return list(session.scalars(query))

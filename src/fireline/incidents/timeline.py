@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 from fireline.accounts.principal import Actor
 from fireline.audit.service import record
 from fireline.errors import Conflict, InvalidInput, NotFound
-from fireline.incidents.service import LARGEST_ID, add_entry
+from fireline.incidents.queries import LARGEST_ID
+from fireline.incidents.recording import add_entry
 from fireline.models import Incident, TimelineEntry, TimelineThread
 
 
