@@ -1001,7 +1001,10 @@ def test_re_sending_the_same_timestamps_changes_nothing_and_records_nothing(as_r
     incident = declare(as_responder, impact_started_at="2026-01-05T09:40:00Z")
     ref = incident["reference"]
     before = len(entries(as_responder, ref))
-    same = {"impact_started_at": incident["impact_started_at"], "detected_at": incident["detected_at"]}
+    same = {
+        "impact_started_at": incident["impact_started_at"],
+        "detected_at": incident["detected_at"],
+    }
 
     response = as_responder.patch(f"{INCIDENTS}/{ref}/timestamps", json=same)
 
