@@ -65,9 +65,9 @@ def apply_timestamps(incident: Incident, timestamps: lifecycle.Timestamps) -> No
 
 def command_thread(session: Session, incident: Incident) -> TimelineThread:
     """The incident's command thread (looked up once per unit of work)."""
-    known: dict[int, TimelineThread] = session.info.setdefault("command_threads", {})
-    if incident.id in known:
-        return known[incident.id]
+    known: dict[Incident, TimelineThread] = session.info.setdefault("command_threads", {})
+    if incident in known:
+        return known[incident]
     thread = session.scalar(
         select(TimelineThread).where(
             TimelineThread.incident_id == incident.id, TimelineThread.is_command.is_(True)
@@ -75,7 +75,23 @@ def command_thread(session: Session, incident: Incident) -> TimelineThread:
     )
     if thread is None:  # pragma: no cover - every incident is created with one
         raise Conflict(detail=f"{incident.reference} has no command thread.")
-    known[incident.id] = thread
+    known[incident] = thread
+    return thread
+
+
+def open_command_thread(
+    session: Session, *, incident: Incident, actor: Actor, now: datetime
+) -> TimelineThread:
+    """Start a new incident's command thread; it is written with the incident in one flush."""
+    thread = TimelineThread(
+        incident=incident,
+        name=COMMAND_THREAD,
+        is_command=True,
+        created_at=now,
+        created_by_id=actor.user_id,
+    )
+    session.add(thread)
+    session.info.setdefault("command_threads", {})[incident] = thread
     return thread
 
 
@@ -93,9 +109,10 @@ def add_entry(
     pinned: bool = False,
 ) -> TimelineEntry:
     """Append a timeline entry (the command thread unless another is named)."""
+    # Linked by object, not id, so entries of an incident not yet written go out in its flush.
     entry = TimelineEntry(
-        incident_id=incident.id,
-        thread_id=(thread or command_thread(session, incident)).id,
+        incident=incident,
+        thread=thread or command_thread(session, incident),
         kind=kind,
         body=body,
         details=details or {},

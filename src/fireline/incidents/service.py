@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from fireline.accounts.principal import Actor
@@ -28,11 +28,11 @@ from fireline.incidents.queries import (
     parse_reference,
 )
 from fireline.incidents.recording import (
-    COMMAND_THREAD,
     add_entry,
     apply_timestamps,
     audit_change,
     iso,
+    open_command_thread,
     snapshot,
     timestamps_of,
     utc_text,
@@ -40,7 +40,6 @@ from fireline.incidents.recording import (
 from fireline.incidents.roles import assign, assign_role, holder, role_history, unassign_role
 from fireline.models import (
     Incident,
-    TimelineThread,
 )
 
 # The incident service's entry points, for routes and the CLI: one module to call.
@@ -81,9 +80,17 @@ def war_room_name(title: str, declared_at: datetime) -> str:
 
 def _unique_war_room(session: Session, incident: Incident, declared_at: datetime) -> str:
     name = war_room_name(incident.title, declared_at)
-    taken = select(Incident.id).where(Incident.war_room == name, Incident.id != incident.id)
-    if session.scalar(taken.limit(1)) is None:
+    written = inspect(incident).has_identity
+    taken = select(Incident.id).where(Incident.war_room == name)
+    if written:
+        taken = taken.where(Incident.id != incident.id)
+    # Pending changes need not be written to answer this; they go out in the caller's next flush.
+    with session.no_autoflush:
+        clash = session.scalar(taken.limit(1))
+    if clash is None:
         return name
+    if not written:
+        session.flush()  # a clash is rare: the suffix needs the incident's number
     suffix = f"-{incident.id}"
     # The cut may land just after a word, so drop its dash or the name would read "--<id>".
     return name[: WAR_ROOM_MAX - len(suffix)].rstrip("-") + suffix
@@ -195,17 +202,7 @@ def declare(
     incident.roles = []
     incident.postmortem_owner = None
     session.add(incident)
-    session.flush()
-    thread = TimelineThread(
-        incident_id=incident.id,
-        name=COMMAND_THREAD,
-        is_command=True,
-        created_at=now,
-        created_by_id=actor.user_id,
-    )
-    session.add(thread)
-    session.flush()
-    session.info.setdefault("command_threads", {})[incident.id] = thread
+    open_command_thread(session, incident=incident, actor=actor, now=now)
     add_entry(
         session,
         incident=incident,
@@ -217,6 +214,8 @@ def declare(
     )
     if status != Status.TRIAGE:
         _move(session, incident=incident, actor=actor, now=now, target=status, note="")
+    # One flush writes the incident, its thread and its first entries; the audit needs its id.
+    session.flush()
     audit_change(
         session, actor=actor, now=now, action="incident.create", incident=incident, before=None
     )

@@ -119,6 +119,8 @@ class TimelineThread(Base):
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    incident: Mapped[Incident] = relationship(lazy="raise")
+
 
 class TimelineEntry(Base):
     __tablename__ = "timeline_entries"
@@ -137,3 +139,4 @@ class TimelineEntry(Base):
 
     author: Mapped[User | None] = relationship(lazy="raise")
     thread: Mapped[TimelineThread] = relationship(lazy="raise")
+    incident: Mapped[Incident] = relationship(lazy="raise")
