@@ -133,6 +133,7 @@ def settings(database: Database, tmp_path: Path) -> Settings:
         secret_key="test-secret",
         data_dir=tmp_path,
         log_level="warning",
+        embedded_worker=False,
     )
 
 

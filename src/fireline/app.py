@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from fireline import __version__, health
 from fireline.accounts.api import router as accounts_router
@@ -14,6 +20,9 @@ from fireline.clock import Clock, SystemClock
 from fireline.config import Settings, get_settings
 from fireline.db import make_engine, make_session_factory
 from fireline.incidents.api import router as incidents_router
+from fireline.jobs.api import router as jobs_router
+from fireline.jobs.handlers import default_handlers
+from fireline.jobs.worker import Worker, WorkerThread
 from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
 
 
@@ -31,15 +40,39 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.metrics = Metrics()
+    app.state.job_worker = None  # the embedded worker's thread while the app serves (_lifespan)
     problems.install(app)
     app.include_router(health.router)
-    for router in (accounts_router, incidents_router, catalog_router, audit_router):
+    for router in (accounts_router, incidents_router, catalog_router, audit_router, jobs_router):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Embedded mode: the job worker runs in a thread of the web process while it serves."""
+    settings: Settings = app.state.settings
+    if settings.embedded_worker:
+        worker = Worker(
+            # Read here, not in create_app: tests may swap the session factory after creating.
+            app.state.session_factory,
+            clock=app.state.clock,
+            handlers=default_handlers(),
+            worker_id=f"{socket.gethostname()}:{os.getpid()}:web",
+        )
+        app.state.job_worker = WorkerThread(worker)
+        app.state.job_worker.start()
+    try:
+        yield
+    finally:
+        if app.state.job_worker is not None:
+            await run_in_threadpool(app.state.job_worker.stop)
+            app.state.job_worker = None

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, description="Connections per web process.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     access_log: bool = Field(default=True, description="Log every request.")
+    embedded_worker: bool = Field(
+        default=True,
+        description="Run the job worker inside the web process. Turn it off when `fireline worker` "
+        "processes run the jobs.",
+    )
 
     @field_validator("database_url")
     @classmethod

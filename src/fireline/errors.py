@@ -86,6 +86,11 @@ class IllegalTransition(Conflict):
     slug = "illegal-transition"
 
 
+class JobNotRetryable(Conflict):
+    title = "Only a dead job can be retried"
+    slug = "job-not-retryable"
+
+
 class TimestampOrder(AppError):
     status = 422
     title = "Timestamps out of order"

@@ -20,6 +20,7 @@ PLACEHOLDERS = {
     "role": "tech_lead",
     "entry_id": "1",
     "token_id": "1",
+    "job_id": "1",
 }
 
 

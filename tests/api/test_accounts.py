@@ -247,6 +247,7 @@ def test_the_last_admin_may_still_change_their_own_name(as_admin, admin):
                 "catalog:write",
                 "incidents:read",
                 "incidents:write",
+                "jobs:admin",
                 "severities:write",
                 "users:admin",
                 "users:read",

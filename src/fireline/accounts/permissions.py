@@ -18,6 +18,7 @@ class Permission(StrEnum):
     USERS_READ = "users:read"
     USERS_ADMIN = "users:admin"
     AUDIT_READ = "audit:read"
+    JOBS_ADMIN = "jobs:admin"
 
 
 _READ = frozenset({Permission.INCIDENTS_READ, Permission.CATALOG_READ, Permission.USERS_READ})

@@ -111,6 +111,7 @@ SeverityAdmin = Annotated[Principal, requires(Permission.SEVERITIES_WRITE)]
 UserReader = Annotated[Principal, requires(Permission.USERS_READ)]
 UserAdmin = Annotated[Principal, requires(Permission.USERS_ADMIN)]
 AuditReader = Annotated[Principal, requires(Permission.AUDIT_READ)]
+JobsAdmin = Annotated[Principal, requires(Permission.JOBS_ADMIN)]
 
 
 def session_ttl(settings: Settings) -> timedelta:

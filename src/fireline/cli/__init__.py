@@ -1,8 +1,9 @@
 """The `fireline` command line.
 
-Server-side commands (serve, db, users, tokens, services, teams) act on the database named by
-FIRELINE_DATABASE_URL, one transaction each, recorded in the audit log as the CLI. Incident
-commands talk to a running server at FIRELINE_URL with the API token in FIRELINE_TOKEN.
+Server-side commands (serve, worker, db, jobs, users, tokens, services, teams) act on the
+database named by FIRELINE_DATABASE_URL, one transaction each, recorded in the audit log as the
+CLI (`worker` runs until stopped, one transaction per job). Incident commands talk to a running
+server at FIRELINE_URL with the API token in FIRELINE_TOKEN.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated
 import typer
 
 from fireline import __version__
-from fireline.cli import database, incidents, serve, services, teams, tokens, users
+from fireline.cli import database, incidents, jobs, serve, services, teams, tokens, users
 
 # Registers status, severity, assign, note and resolve on `incidents.app`.
 from fireline.cli import incident_changes as _incident_changes  # noqa: F401
@@ -48,6 +49,8 @@ def _root(
 
 
 app.command(rich_help_panel="Server")(serve.serve)
+app.command(rich_help_panel="Server")(jobs.worker)
+app.add_typer(jobs.app, name="jobs", rich_help_panel="Server")
 app.add_typer(database.app, name="db", rich_help_panel="Server")
 app.add_typer(users.app, name="users", rich_help_panel="Server")
 app.add_typer(tokens.app, name="tokens", rich_help_panel="Server")

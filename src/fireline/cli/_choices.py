@@ -96,3 +96,12 @@ class IncidentRoleChoice(StrEnum):
     COMMS_LEAD = "comms_lead"
     SCRIBE = "scribe"
     SME = "sme"
+
+
+class JobStateChoice(StrEnum):
+    """Job states (mirrors fireline.models.JobState)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    DEAD = "dead"

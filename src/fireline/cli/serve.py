@@ -17,10 +17,13 @@ FACTORY = "fireline.cli.serve:production_app"
 
 
 def production_app() -> FastAPI:
-    """The application built from FIRELINE_* settings, for uvicorn's worker processes."""
+    """The application built from FIRELINE_* settings, for uvicorn's worker processes.
+
+    It never runs the embedded job worker: with N web processes that would be N job workers
+    tied to the web servers' lifetimes. Jobs run in `fireline worker` processes instead."""
     from fireline.app import create_app
 
-    return create_app(load_settings())
+    return create_app(load_settings().model_copy(update={"embedded_worker": False}))
 
 
 def run_uvicorn(app: FastAPI | str, **options: Any) -> None:
@@ -69,7 +72,8 @@ def serve(
 
     Applies pending migrations first, and on an empty database creates the first admin and
     prints its password once. Several workers need PostgreSQL for real concurrency: on SQLite
-    they take turns writing to one file.
+    they take turns writing to one file. A single process also runs the job worker
+    (FIRELINE_EMBEDDED_WORKER); with several, or --reload, run `fireline worker` alongside.
     """
     settings = load_settings()
     host = host or settings.host
@@ -99,6 +103,10 @@ def serve(
         "access_log": settings.access_log,
     }
     if workers > 1 or reload:
+        note(
+            "Jobs (timers, notifications) are not run by these web processes: "
+            "start `fireline worker` alongside."
+        )
         run_uvicorn(FACTORY, factory=True, workers=workers, reload=reload, **options)
     else:
         from fireline.app import create_app

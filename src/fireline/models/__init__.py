@@ -13,6 +13,7 @@ from fireline.models.incidents import (
     TimelineThread,
     incident_services,
 )
+from fireline.models.jobs import Job, JobState
 from fireline.models.severities import Severity
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "Base",
     "IdempotencyRecord",
     "Incident",
+    "Job",
+    "JobState",
     "Role",
     "RoleAssignment",
     "Service",

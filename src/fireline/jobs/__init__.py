@@ -1,0 +1,1 @@
+"""Durable jobs: enqueued in the transaction of the change that causes them, run by workers."""

@@ -1,0 +1,39 @@
+"""What a job handler is, and the handlers Fireline ships. Domains add theirs by kind name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+PING = "fireline.ping"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler knows about the run it is part of."""
+
+    now: datetime
+    job_id: int
+    attempt: int  # 1 on the first run; a handler may run again for the same job
+
+
+class Handler(Protocol):
+    def __call__(self, session: Session, payload: dict[str, Any], context: JobContext) -> None:
+        """Do the job's work in `session`, whose transaction also marks the job succeeded.
+
+        Raise to fail the attempt: its database changes are rolled back and the job is retried
+        later. Handlers must be idempotent, because a job may run more than once (a worker that
+        dies after the work but before the commit)."""
+        ...
+
+
+def ping(session: Session, payload: dict[str, Any], context: JobContext) -> None:
+    """Does nothing: proves a worker is taking jobs (`fireline jobs ping`)."""
+
+
+def default_handlers() -> dict[str, Handler]:
+    """The built-in handlers by job kind; a new mapping each call, so callers may extend it."""
+    return {PING: ping}

@@ -1,0 +1,267 @@
+"""The job queue: enqueue in the caller's transaction, claim, and record each attempt's outcome.
+
+Workers coordinate only through the database. On PostgreSQL, `claim` locks rows with
+FOR UPDATE SKIP LOCKED so concurrent workers never take the same job, and `enqueue` sends
+NOTIFY so idle workers wake at once. On SQLite, fireline.db begins every transaction with
+BEGIN IMMEDIATE, which serialises claims behind the single write lock."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
+
+from fireline.accounts.principal import Actor
+from fireline.audit.service import record
+from fireline.errors import JobNotRetryable, NotFound
+from fireline.jobs.backoff import backoff
+from fireline.models import Job, JobState
+
+CHANNEL = "fireline_jobs"
+ACTIVE_STATES = (JobState.PENDING.value, JobState.RUNNING.value)
+MAX_ERROR_LENGTH = 4000
+# Longer than any job should take: a worker that holds a job past its lease is presumed dead.
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 8,
+) -> Job:
+    """A job that runs at `run_at` (now by default), added in the caller's transaction so it
+    exists only if that transaction commits.
+
+    With a `dedupe_key` that a pending or running job already holds, that job is returned
+    instead and nothing is added: a timer is set once however many times it is asked for."""
+    if dedupe_key is not None:
+        existing = _active_with_key(session, dedupe_key)
+        if existing is not None:
+            return existing
+    job = Job(
+        kind=kind,
+        payload=payload,
+        state=JobState.PENDING.value,
+        run_at=run_at or now,
+        attempts=0,
+        max_attempts=max_attempts,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        updated_at=now,
+    )
+    if dedupe_key is None:
+        session.add(job)
+        session.flush()
+    else:
+        # Another transaction may have added the same key since we looked; the unique index
+        # refuses the second row, and the savepoint keeps the caller's transaction usable.
+        try:
+            with session.begin_nested():
+                session.add(job)
+        except IntegrityError:
+            existing = _active_with_key(session, dedupe_key)
+            if existing is None:
+                raise
+            return existing
+    if job.run_at <= now:
+        _notify(session)
+    return job
+
+
+def _active_with_key(session: Session, dedupe_key: str) -> Job | None:
+    query = select(Job).where(Job.dedupe_key == dedupe_key, Job.state.in_(ACTIVE_STATES))
+    return session.scalars(query).first()
+
+
+def _notify(session: Session) -> None:
+    # PostgreSQL delivers NOTIFY only when the transaction commits (and drops it on rollback), and
+    # folds identical notifications of one transaction into one.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {CHANNEL}"))
+
+
+def claim(
+    session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
+) -> list[Job]:
+    """Up to `limit` jobs now running for `worker_id`, oldest run_at first: due pending jobs, and
+    running jobs whose lease expired because the worker holding them stopped.
+
+    Each claimed job has its attempt counted and is leased until now + lease. A job whose lease
+    expired on its last attempt is marked dead instead of being returned. Commit the session
+    soon: the claim holds row locks (PostgreSQL) or the write lock (SQLite) until then."""
+    due = and_(Job.state == JobState.PENDING.value, Job.run_at <= now)
+    abandoned = and_(Job.state == JobState.RUNNING.value, Job.locked_until < now)
+    query = (
+        select(Job)
+        .where(or_(due, abandoned))
+        .order_by(Job.run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        # The locked rows as stored now, even if this session saw them before.
+        .execution_options(populate_existing=True)
+    )
+    claimed = []
+    for job in list(session.scalars(query)):
+        job.updated_at = now
+        if job.state == JobState.RUNNING.value and job.attempts >= job.max_attempts:
+            _bury(
+                job,
+                now=now,
+                error=f"Attempt {job.attempts} by {job.locked_by} never finished: its worker "
+                "stopped, or ran past the lease.",
+            )
+            continue
+        job.state = JobState.RUNNING.value
+        job.locked_by = worker_id
+        job.locked_until = now + lease
+        job.attempts += 1
+        claimed.append(job)
+    session.flush()
+    return claimed
+
+
+def _holding(claimed: Job) -> ColumnElement[bool]:
+    """Matches the job only while it is still the claim the caller made: same worker, same attempt.
+    A worker whose lease ran out and was taken over by another finds nothing."""
+    return and_(
+        Job.id == claimed.id,
+        Job.state == JobState.RUNNING.value,
+        Job.locked_by == claimed.locked_by,
+        Job.attempts == claimed.attempts,
+    )
+
+
+class ClaimLost(Exception):
+    """The job's lease expired while its worker ran it, and another worker took it over."""
+
+
+def complete(session: Session, claimed: Job, *, now: datetime) -> None:
+    """Mark the claimed job succeeded, in the transaction that holds the handler's work.
+
+    Raises ClaimLost when another worker has taken the job over since (this worker's lease
+    expired): roll back, so that only that worker's run takes effect."""
+    result = _execute(
+        session,
+        update(Job)
+        .where(_holding(claimed))
+        .values(
+            state=JobState.SUCCEEDED.value,
+            locked_by=None,
+            locked_until=None,
+            finished_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    if result.rowcount != 1:
+        raise ClaimLost(f"job {claimed.id} attempt {claimed.attempts} is no longer held")
+
+
+def fail(
+    session: Session, claimed: Job, *, error: str, now: datetime, rng: random.Random
+) -> JobState | None:
+    """Record that the claimed attempt failed with `error`. The job goes back to pending after a
+    jittered exponential backoff, or is dead once it has used max_attempts. Returns the new state,
+    or None when the claim was lost to another worker (nothing is changed)."""
+    if claimed.attempts < claimed.max_attempts:
+        state = JobState.PENDING
+        changes: dict[str, Any] = {"run_at": now + backoff(claimed.attempts, rng)}
+    else:
+        state = JobState.DEAD
+        changes = {"finished_at": now}
+    result = _execute(
+        session,
+        update(Job)
+        .where(_holding(claimed))
+        .values(
+            state=state.value,
+            last_error=error[:MAX_ERROR_LENGTH],
+            locked_by=None,
+            locked_until=None,
+            updated_at=now,
+            **changes,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    return state if result.rowcount == 1 else None
+
+
+def _execute(session: Session, statement: Update) -> CursorResult[Any]:
+    return cast("CursorResult[Any]", session.execute(statement))
+
+
+def _bury(job: Job, *, now: datetime, error: str) -> None:
+    job.state = JobState.DEAD.value
+    job.last_error = error
+    job.locked_by = None
+    job.locked_until = None
+    job.finished_at = now
+
+
+def get_job(session: Session, job_id: int, *, for_update: bool = False) -> Job:
+    """The job with this id, or NotFound."""
+    query = select(Job).where(Job.id == job_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    job = session.scalars(query).first()
+    if job is None:
+        raise NotFound(detail=f"No job {job_id}.")
+    return job
+
+
+def retry_dead(session: Session, *, job_id: int, now: datetime, actor: Actor) -> Job:
+    """The dead job, pending again from now with its attempts reset (its last error is kept for
+    reference); the retry is in the audit log. A job that is not dead is a JobNotRetryable."""
+    job = get_job(session, job_id, for_update=True)
+    if job.state != JobState.DEAD.value:
+        raise JobNotRetryable(
+            detail=f"Job {job_id} is {job.state}; only a dead job can be retried."
+        )
+    before = {"state": job.state, "attempts": job.attempts, "last_error": job.last_error}
+    job.state = JobState.PENDING.value
+    job.attempts = 0
+    job.run_at = now
+    job.finished_at = None
+    job.updated_at = now
+    record(
+        session,
+        actor=actor,
+        action="job.retry",
+        entity_type="job",
+        entity_id=job.id,
+        at=now,
+        before=before,
+        after={"state": job.state, "attempts": 0, "run_at": now.isoformat()},
+    )
+    session.flush()
+    _notify(session)
+    return job
+
+
+def list_jobs(
+    session: Session,
+    *,
+    state: JobState | None = None,
+    kind: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Job]:
+    """Jobs newest first, optionally of one state and kind; `before_id` continues a page."""
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(Job.state == state.value)
+    if kind:
+        query = query.where(Job.kind == kind)
+    if before_id is not None:
+        query = query.where(Job.id < before_id)
+    return list(session.scalars(query))
