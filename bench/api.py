@@ -140,7 +140,7 @@ def run_wrk(url: str, script: str, *, seconds: int, connections: int, threads: i
         Path(handle.name).unlink()
     percentiles = {
         match.group(1): _ms(match.group(2))
-        for match in re.finditer(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.M)
+        for match in re.finditer(r"^\s*(50|75|90|99)%\s+(\S+)\s*$", output, re.M)
     }
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in", output)
