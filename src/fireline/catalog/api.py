@@ -6,30 +6,14 @@ from fastapi import APIRouter
 
 from fireline.api.deps import AppClock, CatalogReader, CatalogWriter, DbSession
 from fireline.catalog import service
-from fireline.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate, TeamSummary
-from fireline.models import Service
+from fireline.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["services"])
 
 
-def _out(item: Service) -> ServiceOut:
-    team = item.owner_team
-    return ServiceOut(
-        id=item.id,
-        slug=item.slug,
-        name=item.name,
-        description=item.description,
-        owner_team=TeamSummary(id=team.id, slug=team.slug, name=team.name) if team else None,
-        tier=item.tier,
-        runbook_url=item.runbook_url,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
-
-
 @router.get("/services", response_model=list[ServiceOut])
 def list_services(principal: CatalogReader, db: DbSession) -> list[ServiceOut]:
-    return [_out(item) for item in service.list_services(db)]
+    return [ServiceOut.of(item) for item in service.list_services(db)]
 
 
 @router.post("/services", status_code=201, response_model=ServiceOut)
@@ -47,13 +31,13 @@ def create_service(
         tier=body.tier,
         runbook_url=str(body.runbook_url) if body.runbook_url else None,
     )
-    return _out(created)
+    return ServiceOut.of(created)
 
 
 @router.get("/services/{ref}", response_model=ServiceOut)
 def get_service(ref: str, principal: CatalogReader, db: DbSession) -> ServiceOut:
     """A service by slug or id."""
-    return _out(service.get_service(db, ref))
+    return ServiceOut.of(service.get_service(db, ref))
 
 
 @router.patch("/services/{ref}", response_model=ServiceOut)
@@ -64,7 +48,7 @@ def update_service(
     changes = body.model_dump(exclude_unset=True)
     if changes.get("runbook_url") is not None:
         changes["runbook_url"] = str(changes["runbook_url"])
-    return _out(
+    return ServiceOut.of(
         service.update_service(
             db, actor=principal.actor, now=clock.now(), service=item, changes=changes
         )

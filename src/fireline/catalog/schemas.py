@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
+from fireline.models import Service
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
 Tier = Annotated[int, Field(ge=1, le=3, description="1 is the most critical.")]
@@ -50,3 +52,19 @@ class ServiceOut(BaseModel):
     runbook_url: str | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceOut:
+        """The service as the API shows it (its owner team must be loaded)."""
+        team = service.owner_team
+        return cls(
+            id=service.id,
+            slug=service.slug,
+            name=service.name,
+            description=service.description,
+            owner_team=TeamSummary(id=team.id, slug=team.slug, name=team.name) if team else None,
+            tier=service.tier,
+            runbook_url=service.runbook_url,
+            created_at=service.created_at,
+            updated_at=service.updated_at,
+        )

@@ -76,18 +76,6 @@ def severities(values: list[str] | None) -> list[str] | None:
     return None if values is None else [severity(value) for value in values]
 
 
-class StatusChoice(StrEnum):
-    """Incident statuses (mirrors fireline.incidents.lifecycle.Status)."""
-
-    TRIAGE = "triage"
-    INVESTIGATING = "investigating"
-    IDENTIFIED = "identified"
-    MONITORING = "monitoring"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    DECLINED = "declined"
-
-
 class IncidentRoleChoice(StrEnum):
     """Roles someone can hold on an incident."""
 

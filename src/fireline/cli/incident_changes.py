@@ -11,6 +11,7 @@ from fireline.cli._output import echo_json, say
 from fireline.cli._render import person
 from fireline.cli.incidents import Json, app, incident_path
 from fireline.cli.remote import call
+from fireline.incidents.lifecycle import Status
 
 Ref = Annotated[
     str, typer.Argument(metavar="REF", help="Incident reference or number, e.g. INC-42 or 42.")
@@ -38,7 +39,7 @@ def _done(incident: dict[str, Any], as_json: bool, message: str) -> None:
 def status(
     ref: Ref,
     new_status: Annotated[
-        _choices.StatusChoice,
+        Status,
         typer.Argument(metavar="STATUS", case_sensitive=False, help="Where the incident is now."),
     ],
     note: Annotated[
@@ -52,7 +53,7 @@ def status(
     The lifecycle is triage → investigating → identified → monitoring → resolved → closed, or
     triage → declined. Resolving applies the resolution gate; `resolve` can record what it needs.
     """
-    hints = RESOLVE_HINTS if new_status == _choices.StatusChoice.RESOLVED else None
+    hints = RESOLVE_HINTS if new_status == Status.RESOLVED else None
     incident = call(
         "POST",
         incident_path(ref) + "/status",

@@ -13,6 +13,7 @@ import typer
 from fireline.cli import _choices, _render
 from fireline.cli._output import echo_json, note, say
 from fireline.cli.remote import call, connect
+from fireline.incidents.lifecycle import Status
 
 app = typer.Typer(
     help="Declare and work incidents on a running server (uses FIRELINE_URL and FIRELINE_TOKEN).",
@@ -81,7 +82,7 @@ def declare(
 def list_incidents(
     *,
     status: Annotated[
-        list[_choices.StatusChoice] | None,
+        list[Status] | None,
         typer.Option(case_sensitive=False, help="Only this status; repeat for several."),
     ] = None,
     severity: Annotated[

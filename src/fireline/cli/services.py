@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -10,31 +10,10 @@ from fireline.cli import _choices
 from fireline.cli._local import cli_actor, now, unit_of_work
 from fireline.cli._output import add_row, echo_json, note, out, say
 
-if TYPE_CHECKING:
-    from fireline.catalog.schemas import ServiceOut
-    from fireline.models import Service
-
 app = typer.Typer(
     help="Add and list services incidents can affect (acts on the database directly).",
     no_args_is_help=True,
 )
-
-
-def _out(item: Service) -> ServiceOut:
-    from fireline.catalog.schemas import ServiceOut, TeamSummary
-
-    team = item.owner_team
-    return ServiceOut(
-        id=item.id,
-        slug=item.slug,
-        name=item.name,
-        description=item.description,
-        owner_team=TeamSummary(id=team.id, slug=team.slug, name=team.name) if team else None,
-        tier=item.tier,
-        runbook_url=item.runbook_url,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
 
 
 @app.command()
@@ -64,10 +43,11 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the service as JSON.")] = False,
 ) -> None:
     """Add a service to the catalog."""
+    from fireline.catalog.schemas import ServiceOut
     from fireline.catalog.service import create_service
 
     with unit_of_work() as session:
-        created = _out(
+        created = ServiceOut.of(
             create_service(
                 session,
                 actor=cli_actor(),
@@ -93,10 +73,11 @@ def list_services(
     """List the service catalog."""
     from rich.table import Column, Table
 
+    from fireline.catalog.schemas import ServiceOut
     from fireline.catalog.service import list_services as all_services
 
     with unit_of_work() as session:
-        items = [_out(item) for item in all_services(session)]
+        items = [ServiceOut.of(item) for item in all_services(session)]
     if as_json:
         echo_json([item.model_dump(mode="json") for item in items])
         return
