@@ -24,6 +24,7 @@ from fireline.jobs.api import router as jobs_router
 from fireline.jobs.handlers import default_handlers
 from fireline.jobs.worker import Worker, WorkerThread
 from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
+from fireline.response.api import router as response_router
 
 
 def create_app(
@@ -50,7 +51,14 @@ def create_app(
     app.state.job_worker = None  # the embedded worker's thread while the app serves (_lifespan)
     problems.install(app)
     app.include_router(health.router)
-    for router in (accounts_router, incidents_router, catalog_router, audit_router, jobs_router):
+    for router in (
+        accounts_router,
+        incidents_router,
+        response_router,
+        catalog_router,
+        audit_router,
+        jobs_router,
+    ):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app

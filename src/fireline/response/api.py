@@ -1,0 +1,55 @@
+"""JSON routes for the response: posting status updates and reading what an incident owes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from fireline.api.deps import AppClock, DbSession, IncidentReader, IncidentWriter
+from fireline.api.responses import json_response
+from fireline.incidents.queries import get_incident
+from fireline.incidents.schemas import TimelineEntryOut
+from fireline.response import service
+from fireline.response.schemas import ObligationOut, StatusUpdateCreate
+
+router = APIRouter(prefix="/api/v1", tags=["response"])
+
+
+@router.post("/incidents/{ref}/updates", status_code=201, response_model=TimelineEntryOut)
+def post_update(
+    ref: str, body: StatusUpdateCreate, principal: IncidentWriter, db: DbSession, clock: AppClock
+) -> Response:
+    """Post a public or internal status update: current impact, what is being done, what users
+    should do (public updates) and when the next update comes. It lands on the timeline as a
+    `public_update` or `internal_update` entry and meets the update the incident owes.
+    Incidents in triage or declined owe no updates and refuse them (409)."""
+    incident = get_incident(db, ref, for_update=True)
+    entry = service.post_update(
+        db,
+        actor=principal.actor,
+        now=clock.now(),
+        incident=incident,
+        parts=service.UpdateParts(
+            audience=body.audience,
+            current_impact=body.current_impact,
+            doing_now=body.doing_now,
+            users_should=body.users_should,
+            next_update_at=body.next_update_at,
+        ),
+    )
+    return json_response(TimelineEntryOut.of(entry), status_code=201)
+
+
+@router.get("/incidents/{ref}/obligations", response_model=list[ObligationOut])
+def list_obligations(
+    ref: str, principal: IncidentReader, db: DbSession, clock: AppClock
+) -> list[ObligationOut]:
+    """What the incident owes and has owed — acknowledgement, public and internal updates, exec
+    notice, then the post-incident summary and postmortem — with each one's state now, by due
+    time.
+
+    The obligations are derived from the incident's record (its status, milestones and timeline)
+    each time they are read, never stored, so nothing can drift from what happened. Timers and
+    notifications on them (reminders, escalation to the commander) come with the response
+    engine's next part."""
+    incident = get_incident(db, ref)
+    return [ObligationOut.of(o) for o in service.obligations(db, incident, clock.now())]

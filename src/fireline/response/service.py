@@ -1,0 +1,175 @@
+"""Status updates, and the obligations an incident has, read from its record.
+
+Nothing here stores an obligation: incident_facts() reads the incident row and its timeline, and
+plan() (response/clocks.py) derives every obligation from those facts each time it is asked, so
+what is owed can never drift from what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fireline.accounts.principal import Actor
+from fireline.audit.service import record
+from fireline.clock import as_utc
+from fireline.errors import Conflict, InvalidInput
+from fireline.incidents.lifecycle import Status
+from fireline.incidents.queries import get_severity
+from fireline.incidents.recording import add_entry, utc_text
+from fireline.incidents.timeline import load_entry
+from fireline.models import Incident, Severity, TimelineEntry
+from fireline.response.calendar import BusinessCalendar
+from fireline.response.clocks import (
+    ClockPolicy,
+    IncidentFacts,
+    Obligation,
+    Reopening,
+    SeverityChange,
+    plan,
+)
+
+PUBLIC, INTERNAL = "public", "internal"
+UPDATE_KINDS = {PUBLIC: "public_update", INTERNAL: "internal_update"}
+_NO_UPDATES = frozenset({Status.TRIAGE, Status.DECLINED})
+_RESOLUTION_KINDS = frozenset({"status_change", "reopened"})
+_ENDED = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
+_FACT_KINDS = (*UPDATE_KINDS.values(), "severity_change", "reopened", "status_change")
+
+
+@dataclass(frozen=True)
+class UpdateParts:
+    """The four parts of a status update; `users_should` is required when it is public."""
+
+    audience: str
+    current_impact: str
+    doing_now: str
+    users_should: str | None = None
+    next_update_at: datetime | None = None
+
+
+def render(parts: UpdateParts) -> str:
+    """The update as people read it, one part to a line."""
+    lines = [f"Current impact: {parts.current_impact}", f"What we are doing: {parts.doing_now}"]
+    if parts.users_should:
+        lines.append(f"What users should do: {parts.users_should}")
+    if parts.next_update_at is None:
+        lines.append("Next update: none scheduled.")
+    else:
+        lines.append(f"Next update: by {utc_text(parts.next_update_at)}.")
+    return "\n".join(lines)
+
+
+def post_update(
+    session: Session, *, actor: Actor, now: datetime, incident: Incident, parts: UpdateParts
+) -> TimelineEntry:
+    """Record a public or internal status update on the timeline, with an audit record.
+
+    Raises Conflict for an incident in triage or declined (it owes no updates), and InvalidInput
+    for a public update without `users_should` or a `next_update_at` not in the future.
+    """
+    status = Status(incident.status)
+    if status in _NO_UPDATES:
+        raise Conflict(
+            detail=f"{incident.reference} is {status.value}; status updates are posted "
+            "once an incident is declared."
+        )
+    if parts.audience == PUBLIC and not parts.users_should:
+        raise InvalidInput.on("users_should", "is required for a public update")
+    if parts.next_update_at is not None and as_utc(parts.next_update_at) <= now:
+        raise InvalidInput.on("next_update_at", "must be in the future")
+    kind = UPDATE_KINDS[parts.audience]
+    details = {
+        "audience": parts.audience,
+        "current_impact": parts.current_impact,
+        "doing_now": parts.doing_now,
+        "users_should": parts.users_should,
+        "next_update_at": None if parts.next_update_at is None else utc_text(parts.next_update_at),
+    }
+    entry = add_entry(
+        session,
+        incident=incident,
+        actor=actor,
+        now=now,
+        kind=kind,
+        body=render(parts),
+        details=details,
+    )
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=f"incident.{kind}",
+        entity_type="incident",
+        entity_id=incident.reference,
+        at=now,
+        after={"entry_id": entry.id, **details},
+    )
+    return load_entry(session, incident, entry.id)
+
+
+def incident_facts(session: Session, incident: Incident) -> IncidentFacts:
+    """What the planner needs to know about `incident`, from its row and its timeline."""
+    entries = session.scalars(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind.in_(_FACT_KINDS))
+        .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+    ).all()
+    updates: dict[str, list[datetime]] = {kind: [] for kind in UPDATE_KINDS.values()}
+    changes: list[SeverityChange] = []
+    reopenings: list[Reopening] = []
+    policies: dict[str, ClockPolicy] = {}
+    last_resolved: datetime | None = None
+    for entry in entries:
+        at = as_utc(entry.occurred_at)
+        if entry.kind in updates:
+            updates[entry.kind].append(at)
+        elif entry.kind == "severity_change":
+            key = str(entry.details.get("from", ""))
+            if key not in policies:
+                policies[key] = _policy_of(session, key, incident.severity)
+            changes.append(SeverityChange(at=at, previous=policies[key]))
+        reopens = entry.kind == "reopened" and entry.details.get("from") in _ENDED
+        if reopens and last_resolved is not None:
+            reopenings.append(Reopening(resolved_at=last_resolved, reopened_at=at))
+        if entry.kind in _RESOLUTION_KINDS and entry.details.get("to") == Status.RESOLVED.value:
+            last_resolved = at
+    return IncidentFacts(
+        status=incident.status,
+        declared_at=incident.declared_at,
+        acknowledged_at=incident.acknowledged_at,
+        resolved_at=incident.resolved_at,
+        postmortem_due_at=incident.postmortem_due_at,
+        public_updates=tuple(updates[UPDATE_KINDS[PUBLIC]]),
+        internal_updates=tuple(updates[UPDATE_KINDS[INTERNAL]]),
+        severity_changes=tuple(changes),
+        reopenings=tuple(reopenings),
+    )
+
+
+def _policy_of(session: Session, key: str, current: Severity) -> ClockPolicy:
+    """The policy of the stored severity `key` (the current one if the key is unknown)."""
+    try:
+        return ClockPolicy.from_severity(get_severity(session, key))
+    except InvalidInput:
+        return ClockPolicy.from_severity(current)
+
+
+def obligations(
+    session: Session,
+    incident: Incident,
+    now: datetime,
+    calendar: BusinessCalendar | None = None,
+) -> list[Obligation]:
+    """Every obligation the incident has had, with its state at `now` (see plan())."""
+    facts = incident_facts(session, incident)
+    policy = ClockPolicy.from_severity(incident.severity)
+    try:
+        return plan(policy, facts, now, calendar or BusinessCalendar())
+    except ValueError as error:
+        raise Conflict(
+            detail=f"{incident.reference}'s record cannot be read as a timeline: {error}"
+        ) from error
