@@ -54,6 +54,7 @@ from fireline.incidents.schemas import (
     TimestampsUpdate,
 )
 from fireline.incidents.severity_assistant import SeverityAnswers, propose_severity
+from fireline.response.timers import schedule_clock_timers
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
@@ -91,6 +92,7 @@ def declare_incident(
             detected_at=body.detected_at,
             commander=body.commander,
         )
+        schedule_clock_timers(db, incident=incident, now=now)
         return IncidentOut.of(incident).model_dump(mode="json")
 
     response = run_idempotent(
@@ -176,14 +178,11 @@ def change_status(
 ) -> Response:
     """Move the incident along its lifecycle; resolving checks the resolution gate."""
     incident = service.get_incident(db, ref, for_update=True)
+    now = clock.now()
     incident = service.change_status(
-        db,
-        actor=principal.actor,
-        now=clock.now(),
-        incident=incident,
-        status=body.status,
-        note=body.note,
+        db, actor=principal.actor, now=now, incident=incident, status=body.status, note=body.note
     )
+    schedule_clock_timers(db, incident=incident, now=now)
     return json_response(IncidentOut.of(incident))
 
 
@@ -192,14 +191,16 @@ def change_severity(
     ref: str, body: SeverityChange, principal: IncidentWriter, db: DbSession, clock: AppClock
 ) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
+    now = clock.now()
     incident = service.change_severity(
         db,
         actor=principal.actor,
-        now=clock.now(),
+        now=now,
         incident=incident,
         severity=body.severity,
         reason=body.reason,
     )
+    schedule_clock_timers(db, incident=incident, now=now)
     return json_response(IncidentOut.of(incident))
 
 
@@ -230,10 +231,11 @@ def resolve(
 ) -> Response:
     """Resolve, recording what the gate asks for; a 409 lists every condition still unmet."""
     incident = service.get_incident(db, ref, for_update=True)
+    now = clock.now()
     incident = service.resolve(
         db,
         actor=principal.actor,
-        now=clock.now(),
+        now=now,
         incident=incident,
         resolution_criteria=body.resolution_criteria,
         criteria_met=body.criteria_met,
@@ -243,6 +245,7 @@ def resolve(
         monitoring_waiver_reason=body.monitoring_waiver_reason,
         note=body.note,
     )
+    schedule_clock_timers(db, incident=incident, now=now)
     return json_response(IncidentOut.of(incident))
 
 
@@ -252,13 +255,12 @@ def decline(
 ) -> Response:
     """Decide that a reported incident in triage is not an incident."""
     incident = service.get_incident(db, ref, for_update=True)
-    return json_response(
-        IncidentOut.of(
-            service.decline(
-                db, actor=principal.actor, now=clock.now(), incident=incident, reason=body.reason
-            )
-        )
+    now = clock.now()
+    incident = service.decline(
+        db, actor=principal.actor, now=now, incident=incident, reason=body.reason
     )
+    schedule_clock_timers(db, incident=incident, now=now)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.post("/incidents/{ref}/reopen", response_model=IncidentOut)
@@ -266,13 +268,12 @@ def reopen(
     ref: str, body: ReasonRequest, principal: IncidentWriter, db: DbSession, clock: AppClock
 ) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
-    return json_response(
-        IncidentOut.of(
-            service.reopen(
-                db, actor=principal.actor, now=clock.now(), incident=incident, reason=body.reason
-            )
-        )
+    now = clock.now()
+    incident = service.reopen(
+        db, actor=principal.actor, now=now, incident=incident, reason=body.reason
     )
+    schedule_clock_timers(db, incident=incident, now=now)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.patch("/incidents/{ref}/timestamps", response_model=IncidentOut)
@@ -284,13 +285,12 @@ def set_timestamps(
     changes = {Milestone(name): getattr(body, name) for name in body.model_fields_set}
     if not changes:
         raise InvalidInput(detail="Send at least one timestamp to change.")
-    return json_response(
-        IncidentOut.of(
-            service.set_timestamps(
-                db, actor=principal.actor, now=clock.now(), incident=incident, changes=changes
-            )
-        )
+    now = clock.now()
+    incident = service.set_timestamps(
+        db, actor=principal.actor, now=now, incident=incident, changes=changes
     )
+    schedule_clock_timers(db, incident=incident, now=now)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.post("/incidents/{ref}/roles", response_model=IncidentOut)
@@ -299,18 +299,12 @@ def assign_role(
 ) -> Response:
     """Give someone a role; for single-holder roles the previous holder hands it over."""
     incident = service.get_incident(db, ref, for_update=True)
-    return json_response(
-        IncidentOut.of(
-            service.assign_role(
-                db,
-                actor=principal.actor,
-                now=clock.now(),
-                incident=incident,
-                role=body.role,
-                user_ref=body.user,
-            )
-        )
+    now = clock.now()
+    incident = service.assign_role(
+        db, actor=principal.actor, now=now, incident=incident, role=body.role, user_ref=body.user
     )
+    schedule_clock_timers(db, incident=incident, now=now)
+    return json_response(IncidentOut.of(incident))
 
 
 @router.delete("/incidents/{ref}/roles/{role}", response_model=IncidentOut)

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from fireline.response.timers import CLOCK_JOB, fire_clock
+
 PING = "fireline.ping"
 
 
@@ -36,4 +38,4 @@ def ping(session: Session, payload: dict[str, Any], context: JobContext) -> None
 
 def default_handlers() -> dict[str, Handler]:
     """The built-in handlers by job kind; a new mapping each call, so callers may extend it."""
-    return {PING: ping}
+    return {PING: ping, CLOCK_JOB: fire_clock}

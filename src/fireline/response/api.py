@@ -10,6 +10,7 @@ from fireline.incidents.queries import get_incident
 from fireline.incidents.schemas import TimelineEntryOut
 from fireline.response import service
 from fireline.response.schemas import ObligationOut, StatusUpdateCreate
+from fireline.response.timers import schedule_clock_timers
 
 router = APIRouter(prefix="/api/v1", tags=["response"])
 
@@ -23,10 +24,11 @@ def post_update(
     `public_update` or `internal_update` entry and meets the update the incident owes.
     Incidents in triage or declined owe no updates and refuse them (409)."""
     incident = get_incident(db, ref, for_update=True)
+    now = clock.now()
     entry = service.post_update(
         db,
         actor=principal.actor,
-        now=clock.now(),
+        now=now,
         incident=incident,
         parts=service.UpdateParts(
             audience=body.audience,
@@ -36,6 +38,7 @@ def post_update(
             next_update_at=body.next_update_at,
         ),
     )
+    schedule_clock_timers(db, incident=incident, now=now)
     return json_response(TimelineEntryOut.of(entry), status_code=201)
 
 
@@ -48,8 +51,8 @@ def list_obligations(
     time.
 
     The obligations are derived from the incident's record (its status, milestones and timeline)
-    each time they are read, never stored, so nothing can drift from what happened. Timers and
-    notifications on them (reminders, escalation to the commander) come with the response
-    engine's next part."""
+    each time they are read, never stored, so nothing can drift from what happened. Timers remind
+    each owner before a deadline and record a missed one, escalated to the commander, on the
+    timeline."""
     incident = get_incident(db, ref)
     return [ObligationOut.of(o) for o in service.obligations(db, incident, clock.now())]
