@@ -177,3 +177,29 @@ def test_the_jobs_table_refuses_a_state_it_does_not_know(db, clock):
         db.flush()
     db.rollback()
     assert db.scalars(select(Job)).all() == []
+
+
+def test_a_batch_of_timers_sets_each_key_once_and_skips_keys_already_held(db, clock):
+    def timer(key: str, minutes: int) -> queue.Timer:
+        return queue.Timer(
+            kind="fireline.ping",
+            payload={"key": key},
+            run_at=clock.now() + timedelta(minutes=minutes),
+            dedupe_key=key,
+        )
+
+    held = queue.enqueue(
+        db, kind="fireline.ping", payload={}, now=clock.now(), dedupe_key="remind-10:10"
+    )
+
+    added = queue.enqueue_timers(
+        db,
+        timers=[timer("remind-10:10", 10), timer("due-10:15", 15), timer("due-10:15", 15)],
+        now=clock.now(),
+    )
+
+    assert [job.dedupe_key for job in added] == ["due-10:15"]
+    keys = sorted(job.dedupe_key for job in queue.list_jobs(db))
+    assert keys == ["due-10:15", "remind-10:10"]
+    assert held.dedupe_key == "remind-10:10"
+    assert queue.enqueue_timers(db, timers=[], now=clock.now()) == []

@@ -8,6 +8,7 @@ BEGIN IMMEDIATE, which serialises claims behind the single write lock."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -76,6 +77,53 @@ def enqueue(
     if job.run_at <= now:
         _notify(session)
     return job
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A job to enqueue at `run_at`, set once per `dedupe_key`."""
+
+    kind: str
+    payload: dict[str, Any]
+    run_at: datetime
+    dedupe_key: str
+
+
+def enqueue_timers(session: Session, *, timers: list[Timer], now: datetime) -> list[Job]:
+    """Enqueue the timers no pending or running job holds the key of yet, with one query to
+    find them and one batched insert: the cheap path for the many timers one change can set.
+
+    Callers serialise changes to what the timers are about (the incident row lock does), so two
+    transactions do not add the same key at once; if one did, the unique index refuses it and
+    that transaction fails as a conflict instead of setting a timer twice."""
+    if not timers:
+        return []
+    keys = [timer.dedupe_key for timer in timers]
+    held = set(
+        session.scalars(
+            select(Job.dedupe_key).where(Job.dedupe_key.in_(keys), Job.state.in_(ACTIVE_STATES))
+        )
+    )
+    added = [
+        Job(
+            kind=timer.kind,
+            payload=timer.payload,
+            state=JobState.PENDING.value,
+            run_at=timer.run_at,
+            attempts=0,
+            max_attempts=8,
+            dedupe_key=timer.dedupe_key,
+            created_at=now,
+            updated_at=now,
+        )
+        for timer in {timer.dedupe_key: timer for timer in timers}.values()
+        if timer.dedupe_key not in held
+    ]
+    session.add_all(added)
+    session.flush()
+    if any(job.run_at <= now for job in added):
+        _notify(session)
+    return added
 
 
 def _active_with_key(session: Session, dedupe_key: str) -> Job | None:

@@ -22,7 +22,7 @@ from fireline.clock import as_utc
 from fireline.errors import Conflict, NotFound
 from fireline.incidents.queries import get_incident
 from fireline.incidents.recording import add_entry
-from fireline.jobs.queue import enqueue
+from fireline.jobs.queue import Timer, enqueue_timers
 from fireline.models import Incident, Job, TimelineEntry
 from fireline.response.clocks import (
     ClockEvent,
@@ -74,27 +74,22 @@ def schedule_clock_timers(session: Session, *, incident: Incident, now: datetime
     except Conflict as error:
         log.warning("clock_timers_not_scheduled", incident=incident.reference, error=error.detail)
         return []
-    jobs = []
-    for at, event, obligation in due_events(owed, after=now):
-        instant = as_utc(at).isoformat()
-        payload = {
-            "incident_id": incident.id,
-            "event": event.value,
-            "kind": obligation.kind.value,
-            "sequence": obligation.sequence,
-            "at": instant,
-        }
-        jobs.append(
-            enqueue(
-                session,
-                kind=CLOCK_JOB,
-                payload=payload,
-                now=now,
-                run_at=at,
-                dedupe_key=dedupe_key(incident.id, event, obligation, at),
-            )
+    timers = [
+        Timer(
+            kind=CLOCK_JOB,
+            payload={
+                "incident_id": incident.id,
+                "event": event.value,
+                "kind": obligation.kind.value,
+                "sequence": obligation.sequence,
+                "at": as_utc(at).isoformat(),
+            },
+            run_at=at,
+            dedupe_key=dedupe_key(incident.id, event, obligation, at),
         )
-    return jobs
+        for at, event, obligation in due_events(owed, after=now)
+    ]
+    return enqueue_timers(session, timers=timers, now=now)
 
 
 def fire_clock(session: Session, payload: dict[str, Any], context: JobContext) -> None:
