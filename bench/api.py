@@ -219,7 +219,8 @@ def main() -> None:
             "FIRELINE_DATABASE_URL": url,
             "FIRELINE_ACCESS_LOG": "false",
             "FIRELINE_LOG_LEVEL": "warning",
-            "FIRELINE_DB_POOL_SIZE": str(max(4, args.concurrency // args.workers)),
+            # pool + overflow (as many again) per process stays within max_connections (100).
+            "FIRELINE_DB_POOL_SIZE": str(max(4, args.concurrency // (2 * args.workers))),
         }
         command = [
             str(ROOT / ".venv" / "bin" / "fireline"),

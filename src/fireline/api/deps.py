@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -40,14 +41,17 @@ async def _db_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the route returns, rolled back when it raises.
 
     Opening a session does no I/O (it connects on first use); finishing it does, in one thread hop.
+    The finish is shielded from cancellation: a client that hangs up mid-request must not leave
+    the session's connection checked out of the pool for good.
     """
     session: Session = request.app.state.session_factory()
+    succeeded = False
     try:
         yield session
-    except BaseException:
-        await run_in_threadpool(_finish, session, succeeded=False)
-        raise
-    await run_in_threadpool(_finish, session, succeeded=True)
+        succeeded = True
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, session, succeeded=succeeded)
 
 
 async def _clock(request: Request) -> Clock:
