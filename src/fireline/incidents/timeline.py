@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -87,13 +88,44 @@ def add_note(
     if occurred_at is not None and occurred_at > now:
         raise InvalidInput.on("occurred_at", "cannot be in the future")
     thread = find_thread(session, incident, thread_name) if thread_name else None
+    return write_entry(
+        session,
+        actor=actor,
+        now=now,
+        incident=incident,
+        kind=kind,
+        body=body.strip(),
+        thread=thread,
+        occurred_at=occurred_at,
+        pinned=pinned,
+        audited={"body": body.strip(), "thread": thread_name or "command"},
+    )
+
+
+def write_entry(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    incident: Incident,
+    kind: str,
+    body: str,
+    audited: dict[str, Any],
+    details: dict[str, Any] | None = None,
+    thread: TimelineThread | None = None,
+    occurred_at: datetime | None = None,
+    pinned: bool = False,
+) -> TimelineEntry:
+    """An entry a person wrote, with its audit record (`incident.<kind>`, the entry's id plus
+    `audited`); returned loaded, as the API shows it."""
     entry = add_entry(
         session,
         incident=incident,
         actor=actor,
         now=now,
         kind=kind,
-        body=body.strip(),
+        body=body,
+        details=details,
         thread=thread,
         occurred_at=occurred_at,
         pinned=pinned,
@@ -106,7 +138,7 @@ def add_note(
         entity_type="incident",
         entity_id=incident.reference,
         at=now,
-        after={"entry_id": entry.id, "body": entry.body, "thread": thread_name or "command"},
+        after={"entry_id": entry.id, **audited},
     )
     return load_entry(session, incident, entry.id)
 

@@ -14,13 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.accounts.principal import Actor
-from fireline.audit.service import record
 from fireline.clock import as_utc
 from fireline.errors import Conflict, InvalidInput
 from fireline.incidents.lifecycle import Status
 from fireline.incidents.queries import get_severity
-from fireline.incidents.recording import add_entry, utc_text
-from fireline.incidents.timeline import load_entry
+from fireline.incidents.recording import utc_text
+from fireline.incidents.timeline import write_entry
 from fireline.models import Incident, Severity, TimelineEntry
 from fireline.response.calendar import BusinessCalendar
 from fireline.response.clocks import (
@@ -89,26 +88,16 @@ def post_update(
         "users_should": parts.users_should,
         "next_update_at": None if parts.next_update_at is None else utc_text(parts.next_update_at),
     }
-    entry = add_entry(
+    return write_entry(
         session,
-        incident=incident,
         actor=actor,
         now=now,
+        incident=incident,
         kind=kind,
         body=render(parts),
         details=details,
+        audited=details,
     )
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action=f"incident.{kind}",
-        entity_type="incident",
-        entity_id=incident.reference,
-        at=now,
-        after={"entry_id": entry.id, **details},
-    )
-    return load_entry(session, incident, entry.id)
 
 
 def incident_facts(session: Session, incident: Incident) -> IncidentFacts:
