@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,28 @@ class Settings(BaseSettings):
         default=True,
         description="Run the job worker inside the web process. Turn it off when `fireline worker` "
         "processes run the jobs.",
+    )
+
+    smtp_host: str = Field(
+        default="", description="SMTP server for email notifications; email is off when empty."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str = Field(default="", description="SMTP login; none when empty.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="`starttls` (port 587), `tls` (implicit TLS, port 465) or `none` (a local "
+        "relay).",
+    )
+    smtp_from: str = Field(
+        default="Fireline <fireline@localhost>", description="From address of notification email."
+    )
+    smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP conversation.")
+    webhook_timeout: float = Field(default=10.0, gt=0, description="Seconds per webhook request.")
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Let webhooks and Slack-format channels call loopback and private-network "
+        "addresses (an intranet chat server, say). Off, only public addresses are called.",
     )
 
     @field_validator("database_url")

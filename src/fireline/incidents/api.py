@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from fireline.api.deps import AppClock, DbSession, IncidentReader, IncidentWriter, SeverityAdmin
 from fireline.api.idempotency import run_idempotent
@@ -54,7 +56,9 @@ from fireline.incidents.schemas import (
     TimestampsUpdate,
 )
 from fireline.incidents.severity_assistant import SeverityAnswers, propose_severity
-from fireline.response.timers import schedule_clock_timers
+from fireline.models import Incident
+from fireline.response.reactions import after_change
+from fireline.response.triggers import Trigger
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
@@ -92,7 +96,12 @@ def declare_incident(
             detected_at=body.detected_at,
             commander=body.commander,
         )
-        schedule_clock_timers(db, incident=incident, now=now)
+        after_change(
+            db,
+            incident=incident,
+            now=now,
+            trigger=Trigger.INCIDENT_DECLARED if incident.declared_at else None,
+        )
         return IncidentOut.of(incident).model_dump(mode="json")
 
     response = run_idempotent(
@@ -166,9 +175,11 @@ def update_incident(
 ) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
     changes = body.model_dump(exclude_unset=True)
+    now = clock.now()
     incident = service.update_fields(
-        db, actor=principal.actor, now=clock.now(), incident=incident, changes=changes
+        db, actor=principal.actor, now=now, incident=incident, changes=changes
     )
+    after_change(db, incident=incident, now=now)
     return json_response(IncidentOut.of(incident))
 
 
@@ -178,11 +189,12 @@ def change_status(
 ) -> Response:
     """Move the incident along its lifecycle; resolving checks the resolution gate."""
     incident = service.get_incident(db, ref, for_update=True)
+    before = incident.status
     now = clock.now()
     incident = service.change_status(
         db, actor=principal.actor, now=now, incident=incident, status=body.status, note=body.note
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    _after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 
@@ -191,6 +203,7 @@ def change_severity(
     ref: str, body: SeverityChange, principal: IncidentWriter, db: DbSession, clock: AppClock
 ) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
+    before = incident.severity.key
     now = clock.now()
     incident = service.change_severity(
         db,
@@ -200,8 +213,20 @@ def change_severity(
         severity=body.severity,
         reason=body.reason,
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    if incident.severity.key != before:
+        details = {"from": before, "to": incident.severity.key}
+        after_change(
+            db, incident=incident, now=now, trigger=Trigger.SEVERITY_CHANGED, details=details
+        )
     return json_response(IncidentOut.of(incident))
+
+
+def _after_status_change(db: Session, *, incident: Incident, now: datetime, before: str) -> None:
+    if incident.status == before:
+        after_change(db, incident=incident, now=now)
+        return
+    details = {"from": before, "to": incident.status}
+    after_change(db, incident=incident, now=now, trigger=Trigger.STATUS_CHANGED, details=details)
 
 
 @router.get("/incidents/{ref}/resolution-check", response_model=ResolutionCheck)
@@ -231,6 +256,7 @@ def resolve(
 ) -> Response:
     """Resolve, recording what the gate asks for; a 409 lists every condition still unmet."""
     incident = service.get_incident(db, ref, for_update=True)
+    before = incident.status
     now = clock.now()
     incident = service.resolve(
         db,
@@ -245,7 +271,7 @@ def resolve(
         monitoring_waiver_reason=body.monitoring_waiver_reason,
         note=body.note,
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    _after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 
@@ -255,11 +281,12 @@ def decline(
 ) -> Response:
     """Decide that a reported incident in triage is not an incident."""
     incident = service.get_incident(db, ref, for_update=True)
+    before = incident.status
     now = clock.now()
     incident = service.decline(
         db, actor=principal.actor, now=now, incident=incident, reason=body.reason
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    _after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 
@@ -268,11 +295,12 @@ def reopen(
     ref: str, body: ReasonRequest, principal: IncidentWriter, db: DbSession, clock: AppClock
 ) -> Response:
     incident = service.get_incident(db, ref, for_update=True)
+    before = incident.status
     now = clock.now()
     incident = service.reopen(
         db, actor=principal.actor, now=now, incident=incident, reason=body.reason
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    _after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 
@@ -289,7 +317,7 @@ def set_timestamps(
     incident = service.set_timestamps(
         db, actor=principal.actor, now=now, incident=incident, changes=changes
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    after_change(db, incident=incident, now=now)
     return json_response(IncidentOut.of(incident))
 
 
@@ -303,7 +331,8 @@ def assign_role(
     incident = service.assign_role(
         db, actor=principal.actor, now=now, incident=incident, role=body.role, user_ref=body.user
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    details = {"role": body.role, "user": body.user}
+    after_change(db, incident=incident, now=now, trigger=Trigger.ROLE_ASSIGNED, details=details)
     return json_response(IncidentOut.of(incident))
 
 

@@ -22,6 +22,12 @@ class JobContext:
     attempt: int  # 1 on the first run; a handler may run again for the same job
 
 
+class RetryLater(Exception):
+    """Raised by a handler whose attempt failed but whose work so far must be kept: the worker
+    commits the handler's changes (a delivery attempt in the log, say) and retries the job
+    after the usual backoff, or marks it dead when it has used its attempts."""
+
+
 class Handler(Protocol):
     def __call__(self, session: Session, payload: dict[str, Any], context: JobContext) -> None:
         """Do the job's work in `session`, whose transaction also marks the job succeeded.

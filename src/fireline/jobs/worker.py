@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fireline.clock import Clock
 from fireline.db import transaction
 from fireline.jobs import wakeup
-from fireline.jobs.handlers import Handler, JobContext
+from fireline.jobs.handlers import Handler, JobContext, RetryLater
 from fireline.jobs.queue import DEFAULT_LEASE, ClaimLost, claim, complete, fail
 from fireline.models import Job
 
@@ -78,7 +78,15 @@ class Worker:
         try:
             with transaction(self.session_factory) as session:
                 context = JobContext(now=self.clock.now(), job_id=job.id, attempt=job.attempts)
-                handler(session, dict(job.payload), context)
+                try:
+                    handler(session, dict(job.payload), context)
+                except RetryLater as retry:
+                    # Keep what the handler recorded, and fail the attempt in the same commit.
+                    state = fail(session, job, error=str(retry), now=self.clock.now(), rng=self.rng)
+                    if state is None:
+                        raise ClaimLost(f"job {job.id} is no longer held") from retry
+                    log.info("job_failed", job_id=job.id, kind=job.kind, state=state.value)
+                    return
                 # In the handler's transaction: its changes and the job's completion land together.
                 complete(session, job, now=self.clock.now())
         except ClaimLost:

@@ -14,17 +14,44 @@ from fireline.models.incidents import (
     incident_services,
 )
 from fireline.models.jobs import Job, JobState
+from fireline.models.notify import (
+    Channel,
+    ContactMethod,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    Transport,
+)
+from fireline.models.response import (
+    AutomationRule,
+    AutomationRun,
+    Holiday,
+    IncidentPlaybook,
+    IncidentTask,
+    Playbook,
+)
 from fireline.models.severities import Severity
 
 __all__ = [
     "SINGLE_HOLDER_ROLES",
     "ApiToken",
     "AuditRecord",
+    "AutomationRule",
+    "AutomationRun",
     "Base",
+    "Channel",
+    "ContactMethod",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryState",
+    "Holiday",
     "IdempotencyRecord",
     "Incident",
+    "IncidentPlaybook",
+    "IncidentTask",
     "Job",
     "JobState",
+    "Playbook",
     "Role",
     "RoleAssignment",
     "Service",
@@ -33,6 +60,7 @@ __all__ = [
     "TeamMember",
     "TimelineEntry",
     "TimelineThread",
+    "Transport",
     "User",
     "WebSession",
     "incident_services",

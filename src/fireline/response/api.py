@@ -9,8 +9,8 @@ from fireline.api.responses import json_response
 from fireline.incidents.queries import get_incident
 from fireline.incidents.schemas import TimelineEntryOut
 from fireline.response import service
+from fireline.response.reactions import after_change
 from fireline.response.schemas import ObligationOut, StatusUpdateCreate
-from fireline.response.timers import schedule_clock_timers
 
 router = APIRouter(prefix="/api/v1", tags=["response"])
 
@@ -38,7 +38,7 @@ def post_update(
             next_update_at=body.next_update_at,
         ),
     )
-    schedule_clock_timers(db, incident=incident, now=now)
+    after_change(db, incident=incident, now=now)
     return json_response(TimelineEntryOut.of(entry), status_code=201)
 
 

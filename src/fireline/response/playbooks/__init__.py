@@ -1,0 +1,1 @@
+"""Playbooks: checklists attached to incidents by conditions, their tasks tracked to done."""

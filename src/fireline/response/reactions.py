@@ -1,0 +1,34 @@
+"""What follows a change to an incident, in the same transaction: its clocks' timers are set
+again, the playbooks it now matches are attached, and the automation rules listening for the
+change are queued."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fireline.models import Incident
+from fireline.response import automation
+from fireline.response.playbooks.service import attach_matching
+from fireline.response.timers import schedule_clock_timers
+from fireline.response.triggers import Event, Trigger
+
+
+def after_change(
+    session: Session,
+    *,
+    incident: Incident,
+    now: datetime,
+    trigger: Trigger | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Call after every write that may move an incident's clocks, playbooks or rules; with a
+    trigger, the rules listening for it run (each change is its own occurrence)."""
+    schedule_clock_timers(session, incident=incident, now=now)
+    attach_matching(session, incident=incident, now=now)
+    if trigger is not None:
+        event = Event(trigger=trigger, key=uuid.uuid4().hex, details=details or {})
+        automation.fire(session, incident=incident, event=event, now=now)
