@@ -29,6 +29,8 @@ from fireline.config import Settings, normalise_database_url
 from fireline.db import make_engine
 from fireline.models import Role, User
 
+pytest_plugins = ["notify_servers"]
+
 TEST_DATABASE_URL = os.environ.get("FIRELINE_TEST_DATABASE_URL", "")
 
 

@@ -24,7 +24,10 @@ from fireline.jobs.api import router as jobs_router
 from fireline.jobs.handlers import default_handlers
 from fireline.jobs.worker import Worker, WorkerThread
 from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
+from fireline.notify.api import router as notify_router
 from fireline.response.api import router as response_router
+from fireline.response.playbooks.api import router as playbooks_router
+from fireline.response.rules_api import router as rules_router
 
 
 def create_app(
@@ -55,9 +58,12 @@ def create_app(
         accounts_router,
         incidents_router,
         response_router,
+        playbooks_router,
         catalog_router,
         audit_router,
         jobs_router,
+        notify_router,
+        rules_router,
     ):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
@@ -73,7 +79,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             # Read here, not in create_app: tests may swap the session factory after creating.
             app.state.session_factory,
             clock=app.state.clock,
-            handlers=default_handlers(),
+            handlers=default_handlers(settings),
             worker_id=f"{socket.gethostname()}:{os.getpid()}:web",
         )
         app.state.job_worker = WorkerThread(worker)

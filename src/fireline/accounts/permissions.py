@@ -19,6 +19,9 @@ class Permission(StrEnum):
     USERS_ADMIN = "users:admin"
     AUDIT_READ = "audit:read"
     JOBS_ADMIN = "jobs:admin"
+    PLAYBOOKS_ADMIN = "playbooks:admin"
+    NOTIFICATIONS_ADMIN = "notifications:admin"
+    AUTOMATION_ADMIN = "automation:admin"
 
 
 _READ = frozenset({Permission.INCIDENTS_READ, Permission.CATALOG_READ, Permission.USERS_READ})

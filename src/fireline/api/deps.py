@@ -116,6 +116,9 @@ UserReader = Annotated[Principal, requires(Permission.USERS_READ)]
 UserAdmin = Annotated[Principal, requires(Permission.USERS_ADMIN)]
 AuditReader = Annotated[Principal, requires(Permission.AUDIT_READ)]
 JobsAdmin = Annotated[Principal, requires(Permission.JOBS_ADMIN)]
+PlaybookAdmin = Annotated[Principal, requires(Permission.PLAYBOOKS_ADMIN)]
+NotificationsAdmin = Annotated[Principal, requires(Permission.NOTIFICATIONS_ADMIN)]
+AutomationAdmin = Annotated[Principal, requires(Permission.AUTOMATION_ADMIN)]
 
 
 def session_ttl(settings: Settings) -> timedelta:

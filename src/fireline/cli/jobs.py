@@ -94,7 +94,7 @@ def worker(
     runner = Worker(
         make_session_factory(engine),
         clock=SystemClock(),
-        handlers=default_handlers(),
+        handlers=default_handlers(settings),
         worker_id=worker_id,
         lease=timedelta(minutes=lease_minutes),
     )

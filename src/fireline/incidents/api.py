@@ -226,7 +226,15 @@ def _after_status_change(db: Session, *, incident: Incident, now: datetime, befo
         after_change(db, incident=incident, now=now)
         return
     details = {"from": before, "to": incident.status}
-    after_change(db, incident=incident, now=now, trigger=Trigger.STATUS_CHANGED, details=details)
+    declared = before == Status.TRIAGE.value and incident.status != Status.DECLINED.value
+    after_change(
+        db,
+        incident=incident,
+        now=now,
+        trigger=Trigger.STATUS_CHANGED,
+        details=details,
+        also=[Trigger.INCIDENT_DECLARED] if declared else [],
+    )
 
 
 @router.get("/incidents/{ref}/resolution-check", response_model=ResolutionCheck)

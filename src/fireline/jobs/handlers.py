@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from fireline.response.timers import CLOCK_JOB, fire_clock
+from fireline.config import Settings
 
 PING = "fireline.ping"
 
@@ -20,6 +20,7 @@ class JobContext:
     now: datetime
     job_id: int
     attempt: int  # 1 on the first run; a handler may run again for the same job
+    max_attempts: int = 8  # the job is dead if the attempt numbered this one fails
 
 
 class RetryLater(Exception):
@@ -42,6 +43,20 @@ def ping(session: Session, payload: dict[str, Any], context: JobContext) -> None
     """Does nothing: proves a worker is taking jobs (`fireline jobs ping`)."""
 
 
-def default_handlers() -> dict[str, Handler]:
-    """The built-in handlers by job kind; a new mapping each call, so callers may extend it."""
-    return {PING: ping, CLOCK_JOB: fire_clock}
+def default_handlers(settings: Settings | None = None) -> dict[str, Handler]:
+    """The built-in handlers by job kind; a new mapping each call, so callers may extend it.
+    `settings` say how notices are sent and linked (the defaults when not given)."""
+    # Imported here: the domains' handlers import this module for JobContext and Handler.
+    from fireline.notify.deliver import make_deliver
+    from fireline.response.automation import AUTOMATION_JOB, make_run_rule
+    from fireline.response.playbooks.tasks import TASK_DUE_JOB, fire_task_due
+    from fireline.response.timers import CLOCK_JOB, fire_clock
+
+    settings = settings or Settings()
+    return {
+        PING: ping,
+        CLOCK_JOB: fire_clock,
+        "notify.deliver": make_deliver(settings),
+        AUTOMATION_JOB: make_run_rule(settings),
+        TASK_DUE_JOB: fire_task_due,
+    }

@@ -2,8 +2,9 @@
 
 Workers coordinate only through the database. On PostgreSQL, `claim` locks rows with
 FOR UPDATE SKIP LOCKED so concurrent workers never take the same job, and `enqueue` sends
-NOTIFY so idle workers wake at once. On SQLite, fireline.db begins every transaction with
-BEGIN IMMEDIATE, which serialises claims behind the single write lock."""
+NOTIFY so idle workers wake at once (to run the job, or to shorten their wait for it). On
+SQLite, fireline.db begins every transaction with BEGIN IMMEDIATE, which serialises claims
+behind the single write lock."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.dml import Update
 
 from fireline.accounts.principal import Actor
 from fireline.audit.service import record
+from fireline.clock import as_utc
 from fireline.errors import JobNotRetryable, NotFound
 from fireline.jobs.backoff import backoff
 from fireline.models import Job, JobState
@@ -74,8 +76,7 @@ def enqueue(
             if existing is None:
                 raise
             return existing
-    if job.run_at <= now:
-        _notify(session)
+    _notify(session)
     return job
 
 
@@ -121,7 +122,7 @@ def enqueue_timers(session: Session, *, timers: list[Timer], now: datetime) -> l
     ]
     session.add_all(added)
     session.flush()
-    if any(job.run_at <= now for job in added):
+    if added:
         _notify(session)
     return added
 
@@ -132,8 +133,10 @@ def _active_with_key(session: Session, dedupe_key: str) -> Job | None:
 
 
 def _notify(session: Session) -> None:
-    # PostgreSQL delivers NOTIFY only when the transaction commits (and drops it on rollback), and
-    # folds identical notifications of one transaction into one.
+    # Sent for jobs due later too: an idle worker sleeps until the next due job it knows of, and
+    # must look again when an earlier one is added. PostgreSQL delivers NOTIFY only when the
+    # transaction commits (and drops it on rollback), and folds identical notifications of one
+    # transaction into one.
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {CHANNEL}"))
 
@@ -141,25 +144,28 @@ def _notify(session: Session) -> None:
 def claim(
     session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Job]:
-    """Up to `limit` jobs now running for `worker_id`, oldest run_at first: due pending jobs, and
-    running jobs whose lease expired because the worker holding them stopped.
+    """Up to `limit` jobs now running for `worker_id`: first running jobs whose lease expired
+    because the worker holding them stopped, then due pending jobs, oldest run_at first.
 
     Each claimed job has its attempt counted and is leased until now + lease. A job whose lease
     expired on its last attempt is marked dead instead of being returned. Commit the session
     soon: the claim holds row locks (PostgreSQL) or the write lock (SQLite) until then."""
-    due = and_(Job.state == JobState.PENDING.value, Job.run_at <= now)
-    abandoned = and_(Job.state == JobState.RUNNING.value, Job.locked_until < now)
-    query = (
-        select(Job)
-        .where(or_(due, abandoned))
-        .order_by(Job.run_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        # The locked rows as stored now, even if this session saw them before.
-        .execution_options(populate_existing=True)
+    abandoned = _lock(
+        session,
+        and_(Job.state == JobState.RUNNING.value, Job.locked_until < now),
+        Job.locked_until,
+        limit,
+    )
+    # Two queries rather than one with OR: each walks ix_jobs_claim (state, run_at) in order and
+    # stops at `limit`, where one query would sort every due job to find the oldest few.
+    due = _lock(
+        session,
+        and_(Job.state == JobState.PENDING.value, Job.run_at <= now),
+        Job.run_at,
+        limit - len(abandoned),
     )
     claimed = []
-    for job in list(session.scalars(query)):
+    for job in abandoned + due:
         job.updated_at = now
         if job.state == JobState.RUNNING.value and job.attempts >= job.max_attempts:
             _bury(
@@ -176,6 +182,34 @@ def claim(
         claimed.append(job)
     session.flush()
     return claimed
+
+
+def _lock(
+    session: Session, where: ColumnElement[bool], order: InstrumentedAttribute[Any], limit: int
+) -> list[Job]:
+    if limit <= 0:
+        return []
+    query = (
+        select(Job)
+        .where(where)
+        .order_by(order)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        # The locked rows as stored now, even if this session saw them before.
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the queue next has something to claim: the earliest run_at of the pending jobs or
+    lease expiry of the running ones; None when there are neither. An idle worker sleeps until
+    then rather than a whole poll interval, so timers start on time."""
+    pending = select(func.min(Job.run_at)).where(Job.state == JobState.PENDING.value)
+    running = select(func.min(Job.locked_until)).where(Job.state == JobState.RUNNING.value)
+    instants = [session.scalar(pending), session.scalar(running)]
+    found = [as_utc(instant) for instant in instants if instant is not None]
+    return min(found, default=None)
 
 
 def _holding(claimed: Job) -> ColumnElement[bool]:

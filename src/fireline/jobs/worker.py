@@ -77,7 +77,12 @@ class Worker:
             return
         try:
             with transaction(self.session_factory) as session:
-                context = JobContext(now=self.clock.now(), job_id=job.id, attempt=job.attempts)
+                context = JobContext(
+                    now=self.clock.now(),
+                    job_id=job.id,
+                    attempt=job.attempts,
+                    max_attempts=job.max_attempts,
+                )
                 try:
                     handler(session, dict(job.payload), context)
                 except RetryLater as retry:

@@ -86,7 +86,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event: Mapped[str] = mapped_column(String(60))
-    transport: Mapped[str] = mapped_column(String(20))
+    transport: Mapped[str | None] = mapped_column(String(20))  # null when skipped
     target: Mapped[str] = mapped_column(String(2000))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
     user_id: Mapped[int | None] = mapped_column(

@@ -5,6 +5,7 @@ change are queued."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +25,13 @@ def after_change(
     now: datetime,
     trigger: Trigger | None = None,
     details: dict[str, Any] | None = None,
+    also: Sequence[Trigger] = (),
 ) -> None:
     """Call after every write that may move an incident's clocks, playbooks or rules; with a
-    trigger, the rules listening for it run (each change is its own occurrence)."""
+    trigger (and `also` others, sharing its details), the rules listening for it run. Each
+    call is its own occurrence."""
     schedule_clock_timers(session, incident=incident, now=now)
     attach_matching(session, incident=incident, now=now)
-    if trigger is not None:
-        event = Event(trigger=trigger, key=uuid.uuid4().hex, details=details or {})
+    for each in (*([trigger] if trigger is not None else []), *also):
+        event = Event(trigger=each, key=uuid.uuid4().hex, details=details or {})
         automation.fire(session, incident=incident, event=event, now=now)

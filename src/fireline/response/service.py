@@ -21,6 +21,7 @@ from fireline.incidents.queries import get_severity
 from fireline.incidents.recording import utc_text
 from fireline.incidents.timeline import write_entry
 from fireline.models import Incident, Severity, TimelineEntry
+from fireline.response import holidays
 from fireline.response.calendar import BusinessCalendar
 from fireline.response.clocks import (
     ClockPolicy,
@@ -36,7 +37,14 @@ UPDATE_KINDS = {PUBLIC: "public_update", INTERNAL: "internal_update"}
 _NO_UPDATES = frozenset({Status.TRIAGE, Status.DECLINED})
 _RESOLUTION_KINDS = frozenset({"status_change", "reopened"})
 _ENDED = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
-_FACT_KINDS = (*UPDATE_KINDS.values(), "severity_change", "reopened", "status_change")
+EXEC_NOTICE_KIND = "exec_notice"  # written when the exec notice is sent
+_FACT_KINDS = (
+    *UPDATE_KINDS.values(),
+    EXEC_NOTICE_KIND,
+    "severity_change",
+    "reopened",
+    "status_change",
+)
 
 
 @dataclass(frozen=True)
@@ -112,9 +120,12 @@ def incident_facts(session: Session, incident: Incident) -> IncidentFacts:
     reopenings: list[Reopening] = []
     policies: dict[str, ClockPolicy] = {}
     last_resolved: datetime | None = None
+    exec_notified_at: datetime | None = None
     for entry in entries:
         at = as_utc(entry.occurred_at)
-        if entry.kind in updates:
+        if entry.kind == EXEC_NOTICE_KIND:
+            exec_notified_at = exec_notified_at or at
+        elif entry.kind in updates:
             updates[entry.kind].append(at)
         elif entry.kind == "severity_change":
             key = str(entry.details.get("from", ""))
@@ -134,6 +145,7 @@ def incident_facts(session: Session, incident: Incident) -> IncidentFacts:
         postmortem_due_at=incident.postmortem_due_at,
         public_updates=tuple(updates[UPDATE_KINDS[PUBLIC]]),
         internal_updates=tuple(updates[UPDATE_KINDS[INTERNAL]]),
+        exec_notified_at=exec_notified_at,
         severity_changes=tuple(changes),
         reopenings=tuple(reopenings),
     )
@@ -156,6 +168,8 @@ def obligations(
     """Every obligation the incident has had, with its state at `now` (see plan())."""
     facts = incident_facts(session, incident)
     policy = ClockPolicy.from_severity(incident.severity)
+    if calendar is None and facts.resolved_at is not None:  # only learning clocks count days
+        calendar = holidays.calendar(session)
     try:
         return plan(policy, facts, now, calendar or BusinessCalendar())
     except ValueError as error:

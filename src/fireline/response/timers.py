@@ -24,6 +24,7 @@ from fireline.incidents.queries import get_incident
 from fireline.incidents.recording import add_entry
 from fireline.jobs.queue import Timer, enqueue_timers
 from fireline.models import Incident, Job, TimelineEntry
+from fireline.response import automation
 from fireline.response.clocks import (
     ClockEvent,
     Obligation,
@@ -32,6 +33,7 @@ from fireline.response.clocks import (
     due_events,
 )
 from fireline.response.service import obligations
+from fireline.response.triggers import Event, Trigger
 
 if TYPE_CHECKING:
     from fireline.jobs.handlers import JobContext
@@ -169,6 +171,18 @@ def _notify(
         entity_id=incident.reference,
         at=now,
         after={"entry_id": entry.id, **details},
+    )
+    trigger = (
+        Trigger.OBLIGATION_DUE_SOON if event is ClockEvent.REMIND else Trigger.OBLIGATION_MISSED
+    )
+    key = dedupe_key(
+        incident.id,
+        event,
+        obligation,
+        obligation.remind_at if event is ClockEvent.REMIND else obligation.due_at,
+    )
+    automation.fire(
+        session, incident=incident, event=Event(trigger=trigger, key=key, details=details), now=now
     )
 
 

@@ -289,7 +289,7 @@ def upgrade() -> None:
         "deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event", sa.String(length=60), nullable=False),
-        sa.Column("transport", sa.String(length=20), nullable=False),
+        sa.Column("transport", sa.String(length=20), nullable=True),
         sa.Column("target", sa.String(length=2000), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),
