@@ -13,6 +13,12 @@ OPEN_TO_VIEWERS = {
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{token_id}"),
     ("POST", "/api/v1/severity-assistant"),
+    # Everyone chooses how they are reached, stakeholders who only read included.
+    ("POST", "/api/v1/users/{ref}/contact-methods"),
+    ("PATCH", "/api/v1/users/{ref}/contact-methods/{method_id}"),
+    ("DELETE", "/api/v1/users/{ref}/contact-methods/{method_id}"),
+    ("POST", "/api/v1/users/{ref}/contact-methods/{method_id}/rotate-secret"),
+    ("POST", "/api/v1/users/{ref}/contact-methods/{method_id}/test"),
 }
 PLACEHOLDERS = {
     "ref": "INC-1",
@@ -21,6 +27,15 @@ PLACEHOLDERS = {
     "entry_id": "1",
     "token_id": "1",
     "job_id": "1",
+    "slug": "major-incident",
+    "task_id": "1",
+    "method_id": "1",
+    "name": "executives",
+    "rule_id": "1",
+    "day": "2026-12-25",
+    "delivery_id": "1",
+    "kind": "first_public_update",
+    "sequence": "0",
 }
 
 

@@ -101,8 +101,10 @@ def test_a_sev1_declared_at_10_00_gets_a_reference_a_war_room_and_its_timestamps
 
     kinds = [entry["kind"] for entry in entries(as_responder, incident["reference"])]
     assert kinds[:2] == ["reported", "declared"]
+    # Newest first: a SEV1 gets the major-incident playbook in the same transaction.
     assert [record["action"] for record in audit(as_admin, incident["reference"])] == [
-        "incident.create"
+        "incident.playbook_attached",
+        "incident.create",
     ]
 
 
@@ -200,7 +202,8 @@ def test_a_suspected_incident_in_triage_has_no_war_room_until_declared(as_respon
     assert body["declared_at"] == at("10:10")
     assert body["reported_at"] == at("10:00")
     kinds = [entry["kind"] for entry in entries(as_responder, reported["reference"])]
-    assert kinds == ["reported", "declared", "status_change"]
+    # Declared, the major incident gets its playbook; in triage it had none.
+    assert kinds == ["reported", "declared", "status_change", "playbook_attached"]
 
 
 def test_an_incident_is_declared_against_services_named_by_slug(as_responder):

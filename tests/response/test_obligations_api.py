@@ -293,3 +293,34 @@ def test_a_declined_report_reopened_and_declared_owes_from_its_declaration(as_re
 
     (first,) = owed(as_responder, ref, "first_public_update")
     assert (first["state"], first["due_at"]) == ("pending", at("10:45"))
+
+
+def test_a_waived_first_update_says_why_and_the_next_falls_due_a_cadence_after_it(
+    as_responder, as_viewer, clock
+):
+    ref = declare(as_responder, severity="SEV2")
+    clock.advance(minutes=10)
+    path = f"{INCIDENTS}/{ref}/obligations/first_public_update/0/waive"
+    reason = "No customer-visible impact: internal tooling only"
+
+    assert as_viewer.post(path, json={"reason": reason}).status_code == 403
+    waived = as_responder.post(path, json={"reason": reason})
+
+    assert waived.status_code == 201, waived.text
+    assert waived.json()["kind"] == "obligation_waived"
+    assert reason in waived.json()["body"]
+    (first,) = owed(as_responder, ref, "first_public_update")
+    assert (first["state"], first["waiver_reason"]) == ("waived", reason)
+    (following,) = owed(as_responder, ref, "public_update")
+    assert (following["state"], following["due_at"]) == ("pending", at("11:30"))
+    again = as_responder.post(path, json={"reason": reason})
+    assert again.status_code == 409, again.text
+    unknown = as_responder.post(
+        f"{INCIDENTS}/{ref}/obligations/public_update/7/waive", json={"reason": reason}
+    )
+    assert unknown.status_code == 404
+    blank = as_responder.post(
+        f"{INCIDENTS}/{ref}/obligations/public_update/1/waive", json={"reason": "  "}
+    )
+    assert blank.status_code == 422
+    assert fields_named(blank) == ["reason"]

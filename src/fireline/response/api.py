@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from fireline.api.deps import AppClock, DbSession, IncidentReader, IncidentWriter
 from fireline.api.responses import json_response
 from fireline.incidents.queries import get_incident
 from fireline.incidents.schemas import TimelineEntryOut
 from fireline.response import service
+from fireline.response.clocks import ObligationKind
 from fireline.response.reactions import after_change
-from fireline.response.schemas import ObligationOut, StatusUpdateCreate
+from fireline.response.schemas import ObligationOut, StatusUpdateCreate, WaiverCreate
 
 router = APIRouter(prefix="/api/v1", tags=["response"])
 
@@ -56,3 +59,35 @@ def list_obligations(
     timeline."""
     incident = get_incident(db, ref)
     return [ObligationOut.of(o) for o in service.obligations(db, incident, clock.now())]
+
+
+@router.post(
+    "/incidents/{ref}/obligations/{kind}/{sequence}/waive",
+    status_code=201,
+    response_model=TimelineEntryOut,
+)
+def waive_obligation(
+    ref: str,
+    kind: ObligationKind,
+    sequence: Annotated[int, Path(ge=0, le=10_000)],
+    body: WaiverCreate,
+    principal: IncidentWriter,
+    db: DbSession,
+    clock: AppClock,
+) -> Response:
+    """Waive one obligation the incident still owes, saying why (it goes on the timeline): a
+    SEV2 with no customer-visible impact needs no status page update, say. Its reminders stop;
+    for a recurring update, the next falls due a cadence after the waived one."""
+    incident = get_incident(db, ref, for_update=True)
+    now = clock.now()
+    entry = service.waive(
+        db,
+        actor=principal.actor,
+        now=now,
+        incident=incident,
+        kind=kind,
+        sequence=sequence,
+        reason=body.reason,
+    )
+    after_change(db, incident=incident, now=now)
+    return json_response(TimelineEntryOut.of(entry), status_code=201)

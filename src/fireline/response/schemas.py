@@ -43,6 +43,12 @@ class StatusUpdateCreate(BaseModel):
     )
 
 
+class WaiverCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: UpdateText = Field(description="Why this obligation need not be kept.")
+
+
 class ObligationOut(BaseModel):
     """One thing the incident owes, with its state now."""
 

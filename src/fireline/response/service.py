@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fireline.accounts.principal import Actor
 from fireline.clock import as_utc
-from fireline.errors import Conflict, InvalidInput
+from fireline.errors import Conflict, InvalidInput, NotFound
 from fireline.incidents.lifecycle import Status
 from fireline.incidents.queries import get_severity
 from fireline.incidents.recording import utc_text
@@ -27,6 +27,8 @@ from fireline.response.clocks import (
     ClockPolicy,
     IncidentFacts,
     Obligation,
+    ObligationKind,
+    ObligationState,
     Reopening,
     SeverityChange,
     plan,
@@ -38,9 +40,11 @@ _NO_UPDATES = frozenset({Status.TRIAGE, Status.DECLINED})
 _RESOLUTION_KINDS = frozenset({"status_change", "reopened"})
 _ENDED = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
 EXEC_NOTICE_KIND = "exec_notice"  # written when the exec notice is sent
+WAIVER_KIND = "obligation_waived"
 _FACT_KINDS = (
     *UPDATE_KINDS.values(),
     EXEC_NOTICE_KIND,
+    WAIVER_KIND,
     "severity_change",
     "reopened",
     "status_change",
@@ -121,10 +125,14 @@ def incident_facts(session: Session, incident: Incident) -> IncidentFacts:
     policies: dict[str, ClockPolicy] = {}
     last_resolved: datetime | None = None
     exec_notified_at: datetime | None = None
+    waivers: dict[tuple[ObligationKind, int], str] = {}
     for entry in entries:
         at = as_utc(entry.occurred_at)
         if entry.kind == EXEC_NOTICE_KIND:
             exec_notified_at = exec_notified_at or at
+        elif entry.kind == WAIVER_KIND:
+            waived = (ObligationKind(entry.details["kind"]), int(entry.details["sequence"]))
+            waivers[waived] = str(entry.details["reason"])
         elif entry.kind in updates:
             updates[entry.kind].append(at)
         elif entry.kind == "severity_change":
@@ -146,6 +154,7 @@ def incident_facts(session: Session, incident: Incident) -> IncidentFacts:
         public_updates=tuple(updates[UPDATE_KINDS[PUBLIC]]),
         internal_updates=tuple(updates[UPDATE_KINDS[INTERNAL]]),
         exec_notified_at=exec_notified_at,
+        waivers=waivers,
         severity_changes=tuple(changes),
         reopenings=tuple(reopenings),
     )
@@ -176,3 +185,38 @@ def obligations(
         raise Conflict(
             detail=f"{incident.reference}'s record cannot be read as a timeline: {error}"
         ) from error
+
+
+def waive(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    incident: Incident,
+    kind: ObligationKind,
+    sequence: int,
+    reason: str,
+) -> TimelineEntry:
+    """Waive an obligation still owed (pending, or missed and not yet met), with the reason on
+    the timeline: "no public impact, so no status page update". Its timers then do nothing; a
+    waived update's successor falls due a cadence after the waived one was due."""
+    owed = {o.key: o for o in obligations(session, incident, now)}
+    obligation = owed.get((kind, sequence))
+    if obligation is None:
+        raise NotFound(detail=f"{incident.reference} owes no {kind.value} numbered {sequence}.")
+    if obligation.state not in (ObligationState.PENDING, ObligationState.MISSED):
+        raise Conflict(
+            detail=f"The {kind.value} {sequence} of {incident.reference} is "
+            f"{obligation.state.value} already; only an obligation still owed can be waived."
+        )
+    details = {"kind": kind.value, "sequence": sequence, "reason": reason}
+    return write_entry(
+        session,
+        actor=actor,
+        now=now,
+        incident=incident,
+        kind=WAIVER_KIND,
+        body=f"Waived {kind.value.replace('_', ' ')} {sequence}: {reason}",
+        details=details,
+        audited=details,
+    )
