@@ -23,8 +23,8 @@ from fireline.incidents.api import router as incidents_router
 from fireline.jobs.api import router as jobs_router
 from fireline.jobs.handlers import default_handlers
 from fireline.jobs.worker import Worker, WorkerThread
-from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
 from fireline.notify.api import router as notify_router
+from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
 from fireline.response.api import router as response_router
 from fireline.response.playbooks.api import router as playbooks_router
 from fireline.response.rules_api import router as rules_router

@@ -183,7 +183,7 @@ class _Runner:
             event,
             now,
         )
-        self.actor = Actor.system(f"automation: {rule.name}")
+        self.actor = Actor(user_id=None, label=f"Fireline rule: {rule.name}", via="automation")
         self.notice: Notice = describe(incident, event, base_url=settings.base_url)
         self.occasion = Occasion(
             reason=f"Rule \u201c{rule.name}\u201d on {event.trigger.value}.",

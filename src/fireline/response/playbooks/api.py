@@ -65,7 +65,7 @@ def update_playbook(
         db,
         actor=principal.actor,
         now=clock.now(),
-        playbook=service.get_playbook(db, slug),
+        playbook=service.get_playbook(db, slug, for_update=True),
         changes=body,
     )
     return json_response(PlaybookOut.of(playbook))

@@ -81,7 +81,7 @@ def playbook_slugs(session: Session, tasks: Iterable[IncidentTask]) -> dict[int,
     if not ids:
         return {}
     query = select(Playbook.id, Playbook.slug).where(Playbook.id.in_(ids))
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def get_task(session: Session, incident: Incident, task_id: int) -> IncidentTask:

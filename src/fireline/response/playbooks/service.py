@@ -55,8 +55,13 @@ def list_playbooks(session: Session) -> list[Playbook]:
     return list(session.scalars(select(Playbook).order_by(Playbook.slug)))
 
 
-def get_playbook(session: Session, slug: str) -> Playbook:
-    playbook = session.scalar(select(Playbook).where(Playbook.slug == slug.strip()))
+def get_playbook(session: Session, slug: str, *, for_update: bool = False) -> Playbook:
+    """The playbook with this slug; with `for_update`, locked so that two admins' changes are
+    applied one after the other (each audited against what it replaced)."""
+    query = select(Playbook).where(Playbook.slug == slug.strip())
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    playbook = session.scalar(query)
     if playbook is None:
         raise NotFound(detail=f"No playbook '{slug}'.")
     return playbook
