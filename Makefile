@@ -14,7 +14,17 @@ $(BIN)/fireline: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/fireline
+# Front-end packages come from the npm registry (package-lock.json); the files pages load are
+# copied into the package's static folder, which git ignores.
+VENDOR := src/fireline/web/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-sse/dist/sse.min.js $(VENDOR)/
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/
+	touch $@
+
+install: $(BIN)/fireline $(VENDOR)/.installed
 
 ## make run: create the virtualenv, install, migrate, and serve on http://127.0.0.1:8000 (SQLite).
 run: install
@@ -49,6 +59,7 @@ coverage:
 bench: install
 	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/timers.py
 
 clean:
 	rm -rf $(VENV) var .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

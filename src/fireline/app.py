@@ -28,6 +28,7 @@ from fireline.observability import Metrics, ObservabilityMiddleware, configure_l
 from fireline.response.api import router as response_router
 from fireline.response.playbooks.api import router as playbooks_router
 from fireline.response.rules_api import router as rules_router
+from fireline.web import routes as web
 
 
 def create_app(
@@ -66,6 +67,7 @@ def create_app(
         rules_router,
     ):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
+    web.install(app)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
 

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
@@ -22,6 +22,7 @@ from fireline.errors import (
     NotAuthenticated,
     ServiceUnavailable,
 )
+from fireline.web.errors import error_page, is_page, render_error
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -101,17 +102,29 @@ def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, error: AppError) -> ProblemResponse:
+    async def _app_error(request: Request, error: AppError) -> Response:
+        if is_page(request):
+            return error_page(request, error)
         return problem_response(error, request)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> ProblemResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
         problems = _validation_problems(error)
         detail = "; ".join(f"{problem.field}: {problem.message}" for problem in problems)
-        return problem_response(InvalidInput(detail=detail, errors=problems), request)
+        invalid = InvalidInput(detail=detail, errors=problems)
+        if is_page(request):
+            return error_page(request, invalid)
+        return problem_response(invalid, request)
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, error: HTTPException) -> ProblemResponse:
+    async def _http(request: Request, error: HTTPException) -> Response:
+        if is_page(request):
+            return render_error(
+                request,
+                title=_title(error.status_code),
+                detail=_page_detail(error.status_code),
+                status=error.status_code,
+            )
         problem = AppError(detail=str(error.detail))
         body = problem.problem(str(request.url.path))
         body.update(status=error.status_code, title=_title(error.status_code))
@@ -152,6 +165,12 @@ def install(app: FastAPI) -> None:
         if request_id:
             response.headers["X-Request-Id"] = request_id
         return response
+
+
+def _page_detail(status: int) -> str:
+    if status == 404:
+        return "There is no such page. It may have moved, or the link may be mistyped."
+    return "This request cannot be served."
 
 
 def _title(status: int) -> str:

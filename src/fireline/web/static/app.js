@@ -1,0 +1,63 @@
+// Fireline's small helpers: local times, live countdowns, the theme switch. Pages work without it.
+(function () {
+  "use strict";
+
+  const pad = (n) => String(n).padStart(2, "0");
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach((el) => {
+      const when = new Date(el.getAttribute("datetime"));
+      if (Number.isNaN(when.getTime())) return;
+      const style = el.dataset.style || "datetime";
+      const time = `${pad(when.getHours())}:${pad(when.getMinutes())}`;
+      const date = `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}`;
+      el.textContent = style === "time" ? time : `${date} ${time}`;
+    });
+  }
+
+  function describe(ms) {
+    const total = Math.round(Math.abs(ms) / 1000);
+    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    const parts = h ? `${h} h ${m} min` : m ? `${m} min ${pad(s)} s` : `${s} s`;
+    return ms >= 0 ? `in ${parts}` : `${parts} late`;
+  }
+
+  // The server's clock, not the browser's: pages carry it so countdowns agree with deadlines.
+  let skew = 0;
+  function tick() {
+    const now = Date.now() + skew;
+    document.querySelectorAll(".countdown[data-due]").forEach((el) => {
+      const left = new Date(el.dataset.due).getTime() - now;
+      el.textContent = describe(left);
+      el.classList.toggle("late", left < 0);
+      el.classList.toggle("soon", left >= 0 && left < 5 * 60 * 1000);
+    });
+  }
+
+  function start() {
+    const server = document.querySelector("meta[name=server-now]") || document.querySelector("[data-server-now]");
+    if (server) {
+      const at = new Date(server.getAttribute("content") || server.dataset.serverNow).getTime();
+      if (!Number.isNaN(at)) skew = at - Date.now();
+    }
+    localTimes(document);
+    tick();
+    setInterval(tick, 1000);
+    document.body.addEventListener("htmx:afterSwap", (event) => { localTimes(event.target); tick(); });
+    const toggle = document.querySelector("[data-theme-toggle]");
+    const saved = localStorage.getItem("fireline-theme");
+    if (saved) document.documentElement.dataset.theme = saved;
+    if (toggle) {
+      toggle.addEventListener("click", () => {
+        const dark = document.documentElement.dataset.theme === "dark" ||
+          (document.documentElement.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
+        const next = dark ? "light" : "dark";
+        document.documentElement.dataset.theme = next;
+        localStorage.setItem("fireline-theme", next);
+      });
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
