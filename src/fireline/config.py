@@ -80,6 +80,23 @@ class Settings(BaseSettings):
         "addresses (an intranet chat server, say). Off, only public addresses are called.",
     )
 
+    # jobs
+    job_reconcile_minutes: int = Field(
+        default=10,
+        ge=1,
+        description="How often workers set again any response timer of an open incident that "
+        "has gone missing.",
+    )
+    job_prune_minutes: int = Field(
+        default=60, ge=1, description="How often workers delete old succeeded jobs."
+    )
+    job_retention_days: int = Field(
+        default=7,
+        ge=1,
+        description="Succeeded jobs are deleted this many days after they finished; dead jobs "
+        "are kept until retried.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise(cls, value: str) -> str:

@@ -6,10 +6,12 @@ import json
 import os
 import random
 import signal
+import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import httpx
 from alembic import command
 from sqlalchemy import select
 
@@ -52,6 +54,8 @@ def test_ping_enqueues_a_job_that_fireline_worker_runs_until_sigterm(fresh_datab
     pinged = cli("jobs", "ping")
     assert pinged.exit_code == 0, pinged.output
     job_id = int(pinged.stdout.split()[2])
+    port = _free_port()
+    scraped: list[str] = []
 
     def stop_the_worker_once_the_job_ran() -> None:
         deadline = time.monotonic() + 15
@@ -60,12 +64,14 @@ def test_ping_enqueues_a_job_that_fireline_worker_runs_until_sigterm(fresh_datab
         # SIGINT if it never ran: the worker stops on either, but pytest would die of a SIGTERM
         # that arrived when no handler of the worker's was in place.
         done = _state(database.url, job_id) == "succeeded"
+        if done:
+            scraped.append(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
         os.kill(os.getpid(), signal.SIGTERM if done else signal.SIGINT)
 
     previous = signal.getsignal(signal.SIGTERM)
     watcher = threading.Thread(target=stop_the_worker_once_the_job_ran)
     watcher.start()
-    worked = cli("worker", "--poll-interval", "0.2")
+    worked = cli("worker", "--poll-interval", "0.2", "--metrics-port", str(port))
     watcher.join(timeout=20)
 
     assert worked.exit_code == 0, worked.output
@@ -75,8 +81,22 @@ def test_ping_enqueues_a_job_that_fireline_worker_runs_until_sigterm(fresh_datab
     assert _state(database.url, job_id) == "succeeded"
     assert signal.getsignal(signal.SIGTERM) is previous  # the worker gave the signal back
     listed = cli("jobs", "list", "--json")
-    [job] = json.loads(listed.stdout)
-    assert (job["id"], job["kind"], job["state"]) == (job_id, "fireline.ping", "succeeded")
+    jobs = json.loads(listed.stdout)
+    by_kind = {job["kind"]: job for job in jobs}
+    assert (by_kind["fireline.ping"]["id"], by_kind["fireline.ping"]["state"]) == (
+        job_id,
+        "succeeded",
+    )
+    # On start the worker scheduled Fireline's upkeep, once each.
+    assert sorted(job["kind"] for job in jobs) == [
+        "fireline.ping",
+        "jobs.prune",
+        "response.reconcile",
+    ]
+    assert by_kind["jobs.prune"]["state"] == by_kind["response.reconcile"]["state"] == "pending"
+    # And served its metrics while it ran.
+    assert 'fireline_job_runs_total{kind="fireline.ping",outcome="succeeded"} 1.0' in scraped[0]
+    assert 'fireline_jobs_queued{state="pending_later"} 2.0' in scraped[0]
 
 
 def test_the_worker_refuses_a_database_that_is_not_migrated(fresh_database):
@@ -148,3 +168,53 @@ def test_several_web_processes_leave_the_jobs_to_fireline_worker(fresh_database,
         assert app.state.settings.embedded_worker is False
     finally:
         app.state.engine.dispose()
+
+
+def test_prune_deletes_succeeded_jobs_past_the_retention_and_keeps_dead_ones(fresh_database):
+    database = fresh_database()
+    engine = make_engine(database.url, pool_size=1)
+    factory = make_session_factory(engine)
+    now = datetime.now(UTC)
+    ids = {}
+    try:
+        with transaction(factory) as session:
+            for name, days, state in [
+                ("last-month", 30, JobState.SUCCEEDED),
+                ("last-week", 8, JobState.SUCCEEDED),
+                ("two-days-ago", 2, JobState.SUCCEEDED),
+                ("dead", 30, JobState.DEAD),
+            ]:
+                finished = now - timedelta(days=days)
+                job = queue.enqueue(session, kind="notify.email", payload={}, now=finished)
+                job.state, job.finished_at = state.value, finished
+                ids[name] = job.id
+    finally:
+        engine.dispose()
+    cli = Cli({"FIRELINE_DATABASE_URL": database.url})
+
+    weekly = cli("jobs", "prune")
+    daily = cli("jobs", "prune", "--older-than-days", "1")
+
+    assert weekly.exit_code == 0, weekly.output
+    assert weekly.stdout.startswith("Deleted 2 succeeded jobs that finished before ")
+    assert daily.stdout.startswith("Deleted 1 succeeded jobs")
+    assert _state(database.url, ids["dead"]) == JobState.DEAD
+    assert [_exists(database.url, ids[name]) for name in ("last-month", "two-days-ago")] == [
+        False,
+        False,
+    ]
+
+
+def _exists(database_url: str, job_id: int) -> bool:
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            return session.get(Job, job_id) is not None
+    finally:
+        engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

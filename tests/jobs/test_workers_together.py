@@ -9,9 +9,11 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from fireline.accounts.principal import Actor
@@ -129,6 +131,31 @@ def test_a_notify_wakes_an_idle_worker_long_before_its_poll_interval(factory):
 
 
 @postgres_only
+def test_a_job_due_within_a_minute_wakes_idle_workers_and_a_timer_for_later_does_not(
+    factory, database_url
+):
+    clock = FakeClock()
+    conninfo = make_url(database_url).set(drivername="postgresql")
+    listener = psycopg.connect(conninfo.render_as_string(hide_password=False), autocommit=True)
+    listener.execute(f"LISTEN {queue.CHANNEL}")
+
+    def woken() -> int:
+        return len(list(listener.notifies(timeout=1, stop_after=1)))
+
+    try:
+        with transaction(factory) as session:
+            later = clock.now() + timedelta(minutes=10)
+            queue.enqueue(session, kind="remind", payload={}, now=clock.now(), run_at=later)
+        assert woken() == 0  # found by the workers' polls, well before 10 minutes pass
+        with transaction(factory) as session:
+            soon = clock.now() + timedelta(seconds=3)
+            queue.enqueue(session, kind="remind", payload={}, now=clock.now(), run_at=soon)
+        assert woken() == 1  # sooner than a poll interval: they must wait for it, not poll
+    finally:
+        listener.close()
+
+
+@postgres_only
 def test_two_requests_setting_the_same_timer_at_once_make_one_job(factory, database_url):
     clock = FakeClock()
     key = "incident:9:exec-notice"
@@ -195,6 +222,84 @@ def test_a_worker_that_lost_its_lease_mid_job_rolls_its_work_back(factory):
         assert effects.all() == []
         job = session.get_one(Job, job_id)
         assert (job.state, job.locked_by, job.attempts) == (JobState.RUNNING, "worker-2", 2)
+
+
+@pytest.mark.parametrize(
+    ("window", "first_seen_as"),
+    [(timedelta(hours=1), JobState.RUNNING), (timedelta(0), JobState.SUCCEEDED)],
+    ids=["shared-commit", "commit-each"],
+)
+def test_quick_jobs_within_the_commit_window_share_one_commit(
+    database_url, factory, window, first_seen_as
+):
+    clock = FakeClock()
+    with transaction(factory) as session:
+        first, second = (
+            queue.enqueue(session, kind="page", payload={"n": n}, now=clock.now()).id
+            for n in (1, 2)
+        )
+    # Reads what is committed, from outside the worker's transaction (and without SQLite's
+    # BEGIN IMMEDIATE, which would wait for that transaction to end).
+    outside = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    seen: list[str] = []
+
+    def page(session, payload, context) -> None:
+        if payload["n"] == 2:
+            with outside.connect() as connection:
+                seen.append(connection.scalar(select(Job.state).where(Job.id == first)))
+
+    try:
+        worker = Worker(
+            factory,
+            clock=clock,
+            handlers={"page": page},
+            worker_id="w",
+            quick={"page"},
+            commit_window=window,
+        )
+        assert worker.run_once() == 2
+    finally:
+        outside.dispose()
+
+    assert seen == [first_seen_as]
+    assert (state_of(factory, first), state_of(factory, second)) == (
+        JobState.SUCCEEDED,
+        JobState.SUCCEEDED,
+    )
+
+
+@postgres_only
+def test_while_a_quick_job_runs_no_other_worker_can_take_it_over(factory):
+    clock = FakeClock()
+    with transaction(factory) as session:
+        job_id = queue.enqueue(session, kind="page", payload={}, now=clock.now()).id
+    taken: list[Job] = []
+
+    def stalls_past_its_lease(session, payload, context) -> None:
+        clock.advance(minutes=6)
+        with transaction(factory) as other:
+            taken.extend(
+                queue.claim(
+                    other,
+                    worker_id="worker-2",
+                    now=clock.now(),
+                    lease=timedelta(minutes=5),
+                    limit=1,
+                )
+            )
+
+    Worker(
+        factory,
+        clock=clock,
+        handlers={"page": stalls_past_its_lease},
+        worker_id="worker-1",
+        quick={"page"},
+    ).run_once()
+
+    assert taken == []  # the row is locked by the running group: claims skip it
+    with transaction(factory) as session:
+        job = session.get_one(Job, job_id)
+        assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
 
 
 def test_the_embedded_worker_runs_jobs_while_the_app_serves_and_stops_with_it(

@@ -67,6 +67,16 @@ def worker(
             "presuming this one dead.",
         ),
     ] = 5,
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Serve this worker's job metrics for Prometheus on FIRELINE_HOST:PORT/metrics "
+            "(0, the default: not served).",
+        ),
+    ] = 0,
 ) -> None:
     """Run jobs (timers, escalations, notifications) until Ctrl-C or SIGTERM.
 
@@ -75,9 +85,13 @@ def worker(
     """
     from datetime import timedelta
 
+    from prometheus_client import CollectorRegistry, start_http_server
+
     from fireline.clock import SystemClock
     from fireline.db import make_engine, make_session_factory
+    from fireline.jobs import metrics
     from fireline.jobs.handlers import default_handlers
+    from fireline.jobs.periodic import upkeep
     from fireline.jobs.worker import Worker
     from fireline.observability import configure_logging
 
@@ -90,14 +104,22 @@ def worker(
             [("hint", "run `fireline db upgrade`")],
         )
     engine = make_engine(settings.database_url, pool_size=2)
+    factory, clock = make_session_factory(engine), SystemClock()
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    registry = CollectorRegistry()
     runner = Worker(
-        make_session_factory(engine),
-        clock=SystemClock(),
+        factory,
+        clock=clock,
         handlers=default_handlers(settings),
         worker_id=worker_id,
         lease=timedelta(minutes=lease_minutes),
+        periodic=upkeep(settings),
+        metrics=metrics.install(registry, open_session=factory, clock=clock),
     )
+    metrics_server = None
+    if metrics_port:
+        metrics_server, _ = start_http_server(metrics_port, addr=settings.host, registry=registry)
+        note(f"Metrics on http://{settings.host}:{metrics_port}/metrics")
     stop = threading.Event()
     note(
         f"Worker {worker_id} running jobs from {display_url(settings.database_url)}; Ctrl-C stops."
@@ -106,6 +128,9 @@ def worker(
         with stop_on_signals(stop):
             runner.run_forever(stop, poll_interval=poll_interval)
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         engine.dispose()
     note("Worker stopped.")
 
@@ -183,3 +208,31 @@ def ping() -> None:
         job = _out(enqueue(session, kind=PING, payload={}, now=now()))
     say(f"Enqueued job {job.id} ({job.kind}).")
     note("`fireline jobs list` shows it succeeded once a worker has run it.")
+
+
+@app.command()
+def prune(
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            metavar="DAYS",
+            min=1,
+            help="Delete succeeded jobs that finished more than DAYS days ago "
+            "(default: FIRELINE_JOB_RETENTION_DAYS, 7).",
+        ),
+    ] = None,
+) -> None:
+    """Delete old succeeded jobs now (workers do it every hour). Dead jobs are kept."""
+    from datetime import timedelta
+
+    from fireline.jobs.prune import BATCH, prune_succeeded
+
+    settings = load_settings()
+    cutoff = now() - timedelta(days=older_than_days or settings.job_retention_days)
+    deleted = BATCH
+    total = 0
+    while deleted == BATCH:  # a transaction per batch, as the workers' pruning does
+        with unit_of_work(settings) as session:
+            deleted = prune_succeeded(session, finished_before=cutoff)
+        total += deleted
+    say(f"Deleted {total} succeeded jobs that finished before {when(cutoff)}.")

@@ -47,9 +47,11 @@ def default_handlers(settings: Settings | None = None) -> dict[str, Handler]:
     """The built-in handlers by job kind; a new mapping each call, so callers may extend it.
     `settings` say how notices are sent and linked (the defaults when not given)."""
     # Imported here: the domains' handlers import this module for JobContext and Handler.
+    from fireline.jobs.prune import PRUNE_JOB, prune
     from fireline.notify.deliver import make_deliver
     from fireline.response.automation import AUTOMATION_JOB, make_run_rule
     from fireline.response.playbooks.tasks import TASK_DUE_JOB, fire_task_due
+    from fireline.response.reconcile import RECONCILE_JOB, reconcile
     from fireline.response.timers import CLOCK_JOB, fire_clock
 
     settings = settings or Settings()
@@ -59,4 +61,16 @@ def default_handlers(settings: Settings | None = None) -> dict[str, Handler]:
         "notify.deliver": make_deliver(settings),
         AUTOMATION_JOB: make_run_rule(settings),
         TASK_DUE_JOB: fire_task_due,
+        RECONCILE_JOB: reconcile,
+        PRUNE_JOB: prune,
     }
+
+
+def quick_kinds() -> frozenset[str]:
+    """The kinds whose handlers only touch the database and take milliseconds: a worker lets a
+    run of them share one commit (see Worker). Any other kind, in particular one that calls out
+    to another system, commits alone, so that its wait holds back no other job's commit."""
+    from fireline.response.playbooks.tasks import TASK_DUE_JOB
+    from fireline.response.timers import CLOCK_JOB
+
+    return frozenset({PING, CLOCK_JOB, TASK_DUE_JOB})

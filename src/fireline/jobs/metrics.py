@@ -110,7 +110,7 @@ class QueueDepth(Collector):
         )
         counts = dict.fromkeys(("pending_due", "pending_later", "running", "dead"), 0)
         with self._open_session() as session:
-            for state, count in session.execute(query).tuples():
+            for state, count in session.execute(query):
                 counts[state] = count
         return counts
 

@@ -2,20 +2,21 @@
 
 Workers coordinate only through the database. On PostgreSQL, `claim` locks rows with
 FOR UPDATE SKIP LOCKED so concurrent workers never take the same job, and `enqueue` sends
-NOTIFY so idle workers wake at once (to run the job, or to shorten their wait for it). On
-SQLite, fireline.db begins every transaction with BEGIN IMMEDIATE, which serialises claims
-behind the single write lock."""
+NOTIFY so idle workers wake at once (to run a job due now, or to shorten their wait for one due
+soon). On SQLite, fireline.db begins every transaction with BEGIN IMMEDIATE, which serialises
+claims behind the single write lock."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
 from fireline.accounts.principal import Actor
@@ -30,6 +31,11 @@ ACTIVE_STATES = (JobState.PENDING.value, JobState.RUNNING.value)
 MAX_ERROR_LENGTH = 4000
 # Longer than any job should take: a worker that holds a job past its lease is presumed dead.
 DEFAULT_LEASE = timedelta(minutes=5)
+# Enqueueing a job due within this long wakes idle workers (NOTIFY): to run it, or to shorten
+# their wait for it. Workers find jobs due later on their own, since an idle worker looks again
+# at least every poll interval; and NOTIFY is not free (PostgreSQL serialises the commits of
+# notifying transactions), so the many timers set minutes ahead do not send it.
+NOTIFY_AHEAD = timedelta(minutes=1)
 
 
 def enqueue(
@@ -76,7 +82,8 @@ def enqueue(
             if existing is None:
                 raise
             return existing
-    _notify(session)
+    if job.run_at <= now + NOTIFY_AHEAD:
+        _notify(session)
     return job
 
 
@@ -122,7 +129,7 @@ def enqueue_timers(session: Session, *, timers: list[Timer], now: datetime) -> l
     ]
     session.add_all(added)
     session.flush()
-    if added:
+    if any(job.run_at <= now + NOTIFY_AHEAD for job in added):
         _notify(session)
     return added
 
@@ -133,10 +140,8 @@ def _active_with_key(session: Session, dedupe_key: str) -> Job | None:
 
 
 def _notify(session: Session) -> None:
-    # Sent for jobs due later too: an idle worker sleeps until the next due job it knows of, and
-    # must look again when an earlier one is added. PostgreSQL delivers NOTIFY only when the
-    # transaction commits (and drops it on rollback), and folds identical notifications of one
-    # transaction into one.
+    # PostgreSQL delivers NOTIFY only when the transaction commits (and drops it on rollback), and
+    # folds identical notifications of one transaction into one.
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {CHANNEL}"))
 
@@ -149,25 +154,28 @@ def claim(
 
     Each claimed job has its attempt counted and is leased until now + lease. A job whose lease
     expired on its last attempt is marked dead instead of being returned. Commit the session
-    soon: the claim holds row locks (PostgreSQL) or the write lock (SQLite) until then."""
-    abandoned = _lock(
-        session,
-        and_(Job.state == JobState.RUNNING.value, Job.locked_until < now),
-        Job.locked_until,
-        limit,
-    )
-    # Two queries rather than one with OR: each walks ix_jobs_claim (state, run_at) in order and
-    # stops at `limit`, where one query would sort every due job to find the oldest few.
-    due = _lock(
-        session,
-        and_(Job.state == JobState.PENDING.value, Job.run_at <= now),
-        Job.run_at,
-        limit - len(abandoned),
+    soon: the claim holds row locks (PostgreSQL) or the write lock (SQLite) until then.
+
+    On PostgreSQL the claim's commit does not wait for the disk: a claim lost in a crash only
+    leaves the job pending with its attempt uncounted, and the commit that records the job's
+    outcome, which does wait, writes the claim to disk before it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+    abandoned = list(
+        session.scalars(
+            select(Job)
+            .where(Job.state == JobState.RUNNING.value, Job.locked_until < now)
+            .order_by(Job.locked_until)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            # The locked rows as stored now, even if this session saw them before.
+            .execution_options(populate_existing=True)
+        )
     )
     claimed = []
-    for job in abandoned + due:
+    for job in abandoned:
         job.updated_at = now
-        if job.state == JobState.RUNNING.value and job.attempts >= job.max_attempts:
+        if job.attempts >= job.max_attempts:
             _bury(
                 job,
                 now=now,
@@ -175,30 +183,44 @@ def claim(
                 "stopped, or ran past the lease.",
             )
             continue
-        job.state = JobState.RUNNING.value
         job.locked_by = worker_id
         job.locked_until = now + lease
         job.attempts += 1
         claimed.append(job)
     session.flush()
-    return claimed
+    return claimed + _claim_due(
+        session, worker_id=worker_id, now=now, lease=lease, limit=limit - len(abandoned)
+    )
 
 
-def _lock(
-    session: Session, where: ColumnElement[bool], order: InstrumentedAttribute[Any], limit: int
+def _claim_due(
+    session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Job]:
     if limit <= 0:
         return []
-    query = (
-        select(Job)
-        .where(where)
-        .order_by(order)
+    # Walks ix_jobs_claim (state, run_at) in order and stops at the limit; one statement locks,
+    # updates and returns the rows.
+    due = (
+        select(Job.id)
+        .where(Job.state == JobState.PENDING.value, Job.run_at <= now)
+        .order_by(Job.run_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        # The locked rows as stored now, even if this session saw them before.
-        .execution_options(populate_existing=True)
     )
-    return list(session.scalars(query))
+    statement = (
+        update(Job)
+        .where(Job.id.in_(due.scalar_subquery()))
+        .values(
+            state=JobState.RUNNING.value,
+            locked_by=worker_id,
+            locked_until=now + lease,
+            attempts=Job.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Job)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return sorted(session.scalars(statement), key=lambda job: (as_utc(job.run_at), job.id))
 
 
 def next_due(session: Session) -> datetime | None:
@@ -247,6 +269,79 @@ def complete(session: Session, claimed: Job, *, now: datetime) -> None:
     )
     if result.rowcount != 1:
         raise ClaimLost(f"job {claimed.id} attempt {claimed.attempts} is no longer held")
+
+
+def hold(session: Session, claimed: Sequence[Job]) -> set[int]:
+    """The ids of the claimed jobs whose claims are still this worker's, locked until the
+    transaction ends: meanwhile no other worker can take them over (claims skip locked rows),
+    so complete_many() can mark them succeeded without looking again."""
+    if not claimed:
+        return set()
+    attempt = {job.id: job.attempts for job in claimed}
+    query = (
+        select(Job.id, Job.attempts)
+        .where(
+            Job.id.in_(attempt),
+            Job.state == JobState.RUNNING.value,
+            Job.locked_by == claimed[0].locked_by,
+        )
+        .order_by(Job.id)
+        .with_for_update()
+    )
+    return {job_id for job_id, attempts in session.execute(query) if attempt[job_id] == attempts}
+
+
+def complete_many(session: Session, held: Sequence[Job], *, now: datetime) -> None:
+    """Mark jobs that hold() locked in this transaction succeeded, with one statement, in the
+    transaction that holds their handlers' work. Raises ClaimLost if one is not this worker's
+    any more (it was not held): roll back."""
+    if not held:
+        return
+    result = _execute(
+        session,
+        update(Job)
+        .where(
+            Job.id.in_([job.id for job in held]),
+            Job.state == JobState.RUNNING.value,
+            Job.locked_by == held[0].locked_by,
+        )
+        .values(
+            state=JobState.SUCCEEDED.value,
+            locked_by=None,
+            locked_until=None,
+            finished_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    if result.rowcount != len(held):
+        raise ClaimLost(f"{len(held) - result.rowcount} of {len(held)} jobs are no longer held")
+
+
+def release(session: Session, claimed: Sequence[Job], *, now: datetime) -> int:
+    """Gives claimed jobs that their worker has not started back to the queue as they were
+    before the claim (pending, the attempt uncounted), for any worker to take; returns how many
+    were still held and went back."""
+    if not claimed:
+        return 0
+    result = _execute(
+        session,
+        update(Job)
+        .where(
+            Job.id.in_([job.id for job in claimed]),
+            Job.state == JobState.RUNNING.value,
+            Job.locked_by == claimed[0].locked_by,
+        )
+        .values(
+            state=JobState.PENDING.value,
+            attempts=Job.attempts - 1,
+            locked_by=None,
+            locked_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    return result.rowcount
 
 
 def fail(
