@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export FIRELINE_DATABASE_URL ?= sqlite:///./var/fireline.db
 
-.PHONY: install run test lint typecheck test-sqlite test-postgres coverage bench clean
+.PHONY: install browser run test lint typecheck test-sqlite test-postgres coverage bench clean
 
 $(BIN)/fireline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ run: install
 	$(BIN)/fireline serve
 
 ## make test: everything CI checks.
-test: install lint typecheck
+test: install browser lint typecheck
 	rm -f .coverage .coverage.*
 	$(MAKE) test-sqlite test-postgres
 	$(MAKE) coverage
@@ -55,11 +55,16 @@ coverage:
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report --fail-under=90
 
+# The browser tests drive Debian's Chromium (Playwright's own browser downloads are not used).
+browser:
+	command -v chromium >/dev/null || (apt-get install -y chromium chromium-driver || (apt-get update && apt-get install -y chromium chromium-driver))
+
 ## make bench: benchmarks; each prints its figures. Needs PostgreSQL and wrk (installed if missing).
 bench: install
 	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) var .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

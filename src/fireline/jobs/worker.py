@@ -47,8 +47,9 @@ DEFAULT_BATCH = 50
 # How long quick jobs may wait for the commit they share: short enough that their effects (and
 # the row locks their handlers took) are held back only briefly.
 DEFAULT_COMMIT_WINDOW = timedelta(milliseconds=100)
-# How long a worker keeps claimed jobs it has not started while it runs slow ones.
-DEFAULT_RELEASE_AFTER = timedelta(seconds=1)
+# How long a worker keeps claimed jobs it has not started while it runs slow ones (deliveries
+# waiting on other systems), before handing them back for idle workers to take.
+DEFAULT_RELEASE_AFTER = timedelta(seconds=5)
 # How often a worker makes sure the periodic jobs are scheduled.
 PERIODIC_CHECK = timedelta(minutes=1)
 # The shortest idle wait: a job due already but not claimable is being claimed by another worker.
@@ -71,8 +72,12 @@ class Worker:
 
     Any number of workers, in any number of processes, may share a database: each claims jobs
     under its own `worker_id`, leased for `lease`; a job whose worker dies is taken up again by
-    another once the lease has passed. Workers given a `periodic` schedule keep one pending job
-    of each periodic kind (see jobs.periodic); `metrics` records what they run."""
+    another once the lease has passed.
+
+    Jobs of the `quick` kinds (handlers.quick_kinds() unless given) share commits for up to
+    `commit_window`; the others run alone, and those of a batch not started `release_after`
+    after its claim go back to the queue. Workers given a `periodic` schedule keep one pending
+    job of each periodic kind (see jobs.periodic); `metrics` records what they run."""
 
     def __init__(
         self,

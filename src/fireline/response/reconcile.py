@@ -42,10 +42,6 @@ class Reconciled:
     incident_ids: list[int]  # the incidents looked at, in id order
     healed: dict[str, int]  # timers set again, by incident reference
 
-    @property
-    def timers_added(self) -> int:
-        return sum(self.healed.values())
-
 
 def reconcile_timers(
     session: Session, *, now: datetime, after_id: int = 0, limit: int = BATCH
@@ -71,8 +67,8 @@ def reconcile_timers(
         .where(Incident.id.in_(ids))
         .order_by(Incident.id)
         .execution_options(populate_existing=True)
-    )
-    healed = {}
+    ).all()
+    healed: dict[str, int] = {}
     for incident in incidents:
         added = schedule_clock_timers(session, incident=incident, now=now)
         if added:

@@ -7,11 +7,39 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from fireline.web import auth, dashboard
+from fireline.accounts import views as accounts_views
+from fireline.audit import views as audit_views
+from fireline.catalog import views as catalog_views
+from fireline.incidents import (
+    action_views,
+    declare_views,
+    list_views,
+    severity_views,
+    timeline_views,
+)
+from fireline.incidents import views as incident_views
+from fireline.jobs import views as jobs_views
+from fireline.notify import views as notify_views
+from fireline.response import settings_views as response_views
+from fireline.web import auth, dashboard, live, settings_views
 
 STATIC = Path(__file__).parent / "static"
 # Each domain's pages, in the order their routes are matched.
-ROUTERS = [auth.router, dashboard.router]
+ROUTERS = [
+    auth.router,
+    declare_views.router,  # GET /incidents/new before any GET /incidents/{ref}
+    list_views.router,
+    *(incident_views.router, action_views.router, timeline_views.router, live.router),
+    catalog_views.router,
+    audit_views.router,
+    dashboard.router,
+    settings_views.router,
+    severity_views.router,
+    notify_views.router,
+    jobs_views.router,
+    response_views.router,
+    accounts_views.router,
+]
 
 
 def install(app: FastAPI) -> None:

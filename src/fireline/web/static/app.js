@@ -61,3 +61,38 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+// The incident page's live sections. A section refreshes itself when the incident changes, but
+// never under someone's hands: not while they have focus in it, an open disclosure, a form they
+// have typed into, or a refusal or preview they are reading. And a form refused with 422 or 409
+// comes back as HTML to show in place, so htmx should swap it rather than drop it.
+(function () {
+  "use strict";
+
+  function edited(field) {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") {
+      // With no option marked selected, a single select starts on its first one.
+      const options = Array.from(field.options);
+      if (field.multiple) return options.some((o) => o.selected !== o.defaultSelected);
+      return field.selectedIndex !== Math.max(0, options.findIndex((o) => o.defaultSelected));
+    }
+    return field.type !== "hidden" && field.value !== field.defaultValue;
+  }
+
+  window.Fireline = window.Fireline || {};
+  window.Fireline.idle = function (section) {
+    if (section.contains(document.activeElement) && document.activeElement !== document.body) return false;
+    if (section.querySelector("details[open], [data-keep]")) return false;
+    return !Array.from(section.querySelectorAll("input, textarea, select")).some(edited);
+  };
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const status = event.detail.xhr.status;
+    const html = (event.detail.xhr.getResponseHeader("Content-Type") || "").startsWith("text/html");
+    if ((status === 422 || status === 409) && html && event.target.closest("[data-inline-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();
