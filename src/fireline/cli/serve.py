@@ -30,7 +30,8 @@ def run_uvicorn(app: FastAPI | str, **options: Any) -> None:
     """Hand over to uvicorn; blocks until the server stops. Tests replace this."""
     import uvicorn
 
-    uvicorn.run(app, **options)
+    # Live pages hold server-sent event streams open; a stop must not wait on them for ever.
+    uvicorn.run(app, timeout_graceful_shutdown=5, **options)
 
 
 def serve(

@@ -43,7 +43,7 @@ from fireline.models import Job, JobState
 
 log = structlog.get_logger()
 
-DEFAULT_BATCH = 50
+DEFAULT_BATCH = 100
 # How long quick jobs may wait for the commit they share: short enough that their effects (and
 # the row locks their handlers took) are held back only briefly.
 DEFAULT_COMMIT_WINDOW = timedelta(milliseconds=100)
