@@ -5,6 +5,7 @@ place, keeping what was typed; the live stream says when something changed."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import anyio
@@ -600,7 +601,9 @@ def test_the_stream_beats_while_quiet_and_ends_when_the_browser_leaves(session_f
             stream = live.changes(FakeRequest(checks), session_factory, incident, **timing)
             return [message async for message in stream]
 
-        return anyio.run(collect)
+        # In a thread of its own: the browser tests' Playwright may own this thread's loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(anyio.run, collect).result(timeout=30)
 
     quiet = read(incident_id, 3, poll_seconds=0, heartbeat_seconds=0)
     assert quiet[0] == retry
