@@ -20,8 +20,10 @@ from fireline.clock import Clock, SystemClock
 from fireline.config import Settings, get_settings
 from fireline.db import make_engine, make_session_factory
 from fireline.incidents.api import router as incidents_router
+from fireline.jobs import metrics as job_metrics
 from fireline.jobs.api import router as jobs_router
 from fireline.jobs.handlers import default_handlers
+from fireline.jobs.periodic import upkeep
 from fireline.jobs.worker import Worker, WorkerThread
 from fireline.notify.api import router as notify_router
 from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
@@ -52,6 +54,12 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.metrics = Metrics()
+    app.state.job_metrics = job_metrics.install(
+        app.state.metrics.registry,
+        # Looked up at each scrape: tests swap the session factory after create_app.
+        open_session=lambda: app.state.session_factory(),  # noqa: PLW0108
+        clock=app.state.clock,
+    )
     app.state.job_worker = None  # the embedded worker's thread while the app serves (_lifespan)
     problems.install(app)
     app.include_router(health.router)
@@ -82,6 +90,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.session_factory,
             clock=app.state.clock,
             handlers=default_handlers(settings),
+            periodic=upkeep(settings),
+            metrics=app.state.job_metrics,
             worker_id=f"{socket.gethostname()}:{os.getpid()}:web",
         )
         app.state.job_worker = WorkerThread(worker)
