@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -78,6 +79,17 @@ def create_app(
     web.install(app)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
+
+
+def settle_heap() -> None:
+    """Put everything alive once the application is built beyond the garbage collector's reach.
+
+    The modules, routes, templates and ORM mappings built at start-up live as long as the
+    process; left in the collector's oldest generation they made each full collection scan them
+    all, a 110-160 ms pause in the middle of a request every few hundred page views
+    (bench/web.py). Frozen, a full collection only looks at what requests left behind."""
+    gc.collect()
+    gc.freeze()
 
 
 @asynccontextmanager

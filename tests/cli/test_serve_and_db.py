@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -133,12 +134,33 @@ def test_several_workers_use_the_app_factory_and_sqlite_gets_a_warning(
     assert ("use PostgreSQL" in from_option.stderr) == on_sqlite
 
     monkeypatch.setenv("FIRELINE_DATABASE_URL", database.url)
+    gc.unfreeze()
     app = serve.production_app()
     try:
         assert isinstance(app, FastAPI)
         assert app.state.settings.database_url == database.url
+        assert gc.get_freeze_count() > 10_000  # the start-up heap, out of the collector's way
     finally:
+        gc.unfreeze()
         app.state.engine.dispose()
+
+
+def test_serve_puts_the_start_up_heap_beyond_the_collector_before_serving(
+    fresh_database, monkeypatch
+):
+    frozen: list[int] = []
+
+    def run(_app: object, **_options: object) -> None:
+        frozen.append(gc.get_freeze_count())
+        gc.unfreeze()  # the test process goes on making and dropping apps
+
+    monkeypatch.setattr(serve, "run_uvicorn", run)
+    gc.unfreeze()
+
+    result = Cli({"FIRELINE_DATABASE_URL": fresh_database().url})("serve")
+
+    assert result.exit_code == 0, result.output
+    assert frozen[0] > 10_000  # modules, routes, templates and mappings built at start-up
 
 
 def test_reload_and_several_workers_do_not_mix(fresh_database, uvicorn_calls):

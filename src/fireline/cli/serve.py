@@ -21,9 +21,11 @@ def production_app() -> FastAPI:
 
     It never runs the embedded job worker: with N web processes that would be N job workers
     tied to the web servers' lifetimes. Jobs run in `fireline worker` processes instead."""
-    from fireline.app import create_app
+    from fireline.app import create_app, settle_heap
 
-    return create_app(load_settings().model_copy(update={"embedded_worker": False}))
+    app = create_app(load_settings().model_copy(update={"embedded_worker": False}))
+    settle_heap()
+    return app
 
 
 def run_uvicorn(app: FastAPI | str, **options: Any) -> None:
@@ -110,6 +112,8 @@ def serve(
         )
         run_uvicorn(FACTORY, factory=True, workers=workers, reload=reload, **options)
     else:
-        from fireline.app import create_app
+        from fireline.app import create_app, settle_heap
 
-        run_uvicorn(create_app(settings), **options)
+        app = create_app(settings)
+        settle_heap()
+        run_uvicorn(app, **options)
