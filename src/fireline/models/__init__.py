@@ -1,6 +1,20 @@
 """Every table, importable from one place (Alembic and services import from here)."""
 
 from fireline.models.accounts import ApiToken, Role, Team, TeamMember, User, WebSession
+from fireline.models.alerts import (
+    Alert,
+    AlertLogEntry,
+    AlertStatus,
+    ChangeEvent,
+    DeclareRule,
+    Heartbeat,
+    Integration,
+    IntegrationType,
+    MaintenanceWindow,
+    RoutingRule,
+    Silence,
+    maintenance_window_services,
+)
 from fireline.models.audit import AuditRecord
 from fireline.models.base import Base
 from fireline.models.catalog import Service
@@ -22,6 +36,15 @@ from fireline.models.notify import (
     DeliveryState,
     Transport,
 )
+from fireline.models.oncall import (
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    RoleSchedule,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+)
 from fireline.models.response import (
     AutomationRule,
     AutomationRun,
@@ -34,28 +57,46 @@ from fireline.models.severities import Severity
 
 __all__ = [
     "SINGLE_HOLDER_ROLES",
+    "Alert",
+    "AlertLogEntry",
+    "AlertStatus",
     "ApiToken",
     "AuditRecord",
     "AutomationRule",
     "AutomationRun",
     "Base",
+    "ChangeEvent",
     "Channel",
     "ContactMethod",
+    "DeclareRule",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryState",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "EscalationTarget",
+    "Heartbeat",
     "Holiday",
     "IdempotencyRecord",
     "Incident",
     "IncidentPlaybook",
     "IncidentTask",
+    "Integration",
+    "IntegrationType",
     "Job",
     "JobState",
+    "MaintenanceWindow",
     "Playbook",
     "Role",
     "RoleAssignment",
+    "RoleSchedule",
+    "RoutingRule",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleOverride",
     "Service",
     "Severity",
+    "Silence",
     "Team",
     "TeamMember",
     "TimelineEntry",
@@ -64,4 +105,5 @@ __all__ = [
     "User",
     "WebSession",
     "incident_services",
+    "maintenance_window_services",
 ]

@@ -26,6 +26,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.RESPONDER.value)
     password_hash: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The secret in the URL of the user's own on-call calendar feed; made on first use.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -24,6 +24,10 @@ class Service(Base):
     )
     tier: Mapped[int] = mapped_column(default=2)
     runbook_url: Mapped[str | None] = mapped_column(String(2000))
+    # Who is paged for the service's alerts (a routing rule may choose another policy).
+    escalation_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
