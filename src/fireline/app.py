@@ -14,6 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from fireline import __version__, health
 from fireline.accounts.api import router as accounts_router
+from fireline.alerts.api import router as alerts_router
+from fireline.alerts.ingest_api import router as ingest_router
 from fireline.api import problems
 from fireline.audit.api import router as audit_router
 from fireline.catalog.api import router as catalog_router
@@ -28,6 +30,7 @@ from fireline.jobs.periodic import upkeep
 from fireline.jobs.worker import Worker, WorkerThread
 from fireline.notify.api import router as notify_router
 from fireline.observability import Metrics, ObservabilityMiddleware, configure_logging
+from fireline.oncall.api import router as oncall_router
 from fireline.response.api import router as response_router
 from fireline.response.playbooks.api import router as playbooks_router
 from fireline.response.rules_api import router as rules_router
@@ -74,6 +77,9 @@ def create_app(
         jobs_router,
         notify_router,
         rules_router,
+        alerts_router,
+        ingest_router,
+        oncall_router,
     ):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     web.install(app)

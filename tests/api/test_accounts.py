@@ -141,7 +141,13 @@ def test_a_promotion_does_not_widen_old_tokens_but_a_demotion_narrows_them(
 
     as_admin.patch(f"{USERS}/{responder.user.id}", json={"role": "viewer"})
     demoted = client.get("/api/v1/me", headers=responder.headers).json()
-    assert demoted["permissions"] == ["catalog:read", "incidents:read", "users:read"]
+    assert demoted["permissions"] == [
+        "alerts:read",
+        "catalog:read",
+        "incidents:read",
+        "oncall:read",
+        "users:read",
+    ]
 
 
 def test_a_patch_changes_only_what_it_names(as_admin, responder):
@@ -234,22 +240,41 @@ def test_the_last_admin_may_still_change_their_own_name(as_admin, admin):
 @pytest.mark.parametrize(
     ("caller", "expected"),
     [
-        ("as_viewer", ["catalog:read", "incidents:read", "users:read"]),
+        (
+            "as_viewer",
+            ["alerts:read", "catalog:read", "incidents:read", "oncall:read", "users:read"],
+        ),
         (
             "as_responder",
-            ["catalog:read", "catalog:write", "incidents:read", "incidents:write", "users:read"],
+            [
+                "alerts:read",
+                "alerts:write",
+                "catalog:read",
+                "catalog:write",
+                "incidents:read",
+                "incidents:write",
+                "oncall:read",
+                "oncall:write",
+                "users:read",
+            ],
         ),
         (
             "as_admin",
             [
+                "alerts:read",
+                "alerts:write",
                 "audit:read",
                 "automation:admin",
                 "catalog:read",
                 "catalog:write",
                 "incidents:read",
                 "incidents:write",
+                "integrations:admin",
                 "jobs:admin",
                 "notifications:admin",
+                "oncall:admin",
+                "oncall:read",
+                "oncall:write",
                 "playbooks:admin",
                 "severities:write",
                 "users:admin",

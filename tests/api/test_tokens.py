@@ -43,10 +43,14 @@ def test_a_token_without_scopes_carries_everything_its_owner_may_do(client, as_r
     me = client.get("/api/v1/me", headers=bearer(secret))
     assert me.status_code == 200
     assert me.json()["permissions"] == [
+        "alerts:read",
+        "alerts:write",
         "catalog:read",
         "catalog:write",
         "incidents:read",
         "incidents:write",
+        "oncall:read",
+        "oncall:write",
         "users:read",
     ]
 

@@ -22,13 +22,33 @@ class Permission(StrEnum):
     PLAYBOOKS_ADMIN = "playbooks:admin"
     NOTIFICATIONS_ADMIN = "notifications:admin"
     AUTOMATION_ADMIN = "automation:admin"
+    ALERTS_READ = "alerts:read"
+    ALERTS_WRITE = "alerts:write"  # acknowledge, resolve, maintenance windows, silences
+    INTEGRATIONS_ADMIN = "integrations:admin"  # integrations, routing and declare rules, heartbeats
+    ONCALL_READ = "oncall:read"
+    ONCALL_WRITE = "oncall:write"  # overrides: responders swap shifts among themselves
+    ONCALL_ADMIN = "oncall:admin"  # schedules, layers, escalation policies
 
 
-_READ = frozenset({Permission.INCIDENTS_READ, Permission.CATALOG_READ, Permission.USERS_READ})
+_READ = frozenset(
+    {
+        Permission.INCIDENTS_READ,
+        Permission.CATALOG_READ,
+        Permission.USERS_READ,
+        Permission.ALERTS_READ,
+        Permission.ONCALL_READ,
+    }
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: _READ,
-    Role.RESPONDER: _READ | {Permission.INCIDENTS_WRITE, Permission.CATALOG_WRITE},
+    Role.RESPONDER: _READ
+    | {
+        Permission.INCIDENTS_WRITE,
+        Permission.CATALOG_WRITE,
+        Permission.ALERTS_WRITE,
+        Permission.ONCALL_WRITE,
+    },
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -119,6 +119,12 @@ JobsAdmin = Annotated[Principal, requires(Permission.JOBS_ADMIN)]
 PlaybookAdmin = Annotated[Principal, requires(Permission.PLAYBOOKS_ADMIN)]
 NotificationsAdmin = Annotated[Principal, requires(Permission.NOTIFICATIONS_ADMIN)]
 AutomationAdmin = Annotated[Principal, requires(Permission.AUTOMATION_ADMIN)]
+AlertReader = Annotated[Principal, requires(Permission.ALERTS_READ)]
+AlertWriter = Annotated[Principal, requires(Permission.ALERTS_WRITE)]
+IntegrationsAdmin = Annotated[Principal, requires(Permission.INTEGRATIONS_ADMIN)]
+OnCallReader = Annotated[Principal, requires(Permission.ONCALL_READ)]
+OnCallWriter = Annotated[Principal, requires(Permission.ONCALL_WRITE)]
+OnCallAdmin = Annotated[Principal, requires(Permission.ONCALL_ADMIN)]
 
 
 def session_ttl(settings: Settings) -> timedelta:

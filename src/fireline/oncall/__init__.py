@@ -1,0 +1,1 @@
+"""On-call: rotations and schedules, overrides, escalation policies, paging, calendar feeds."""
