@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export FIRELINE_DATABASE_URL ?= sqlite:///./var/fireline.db
 
-.PHONY: install browser run test lint typecheck test-sqlite test-postgres coverage bench clean
+.PHONY: install browser contract run test lint typecheck test-sqlite test-postgres coverage bench clean
 
 $(BIN)/fireline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ run: install
 	$(BIN)/fireline serve
 
 ## make test: everything CI checks.
-test: install browser lint typecheck
+test: install browser contract lint typecheck
 	rm -f .coverage .coverage.*
 	$(MAKE) test-sqlite test-postgres
 	$(MAKE) coverage
@@ -58,6 +58,10 @@ coverage:
 # The browser tests drive Debian's Chromium (Playwright's own browser downloads are not used).
 browser:
 	command -v chromium >/dev/null || (apt-get install -y chromium chromium-driver || (apt-get update && apt-get install -y chromium chromium-driver))
+
+# The contract tests feed Debian's Prometheus Alertmanager alerts and check they reach Fireline.
+contract:
+	command -v prometheus-alertmanager >/dev/null || (apt-get install -y prometheus-alertmanager || (apt-get update && apt-get install -y prometheus-alertmanager))
 
 ## make bench: benchmarks; each prints its figures. Needs PostgreSQL and wrk (installed if missing).
 bench: install

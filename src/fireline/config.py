@@ -80,6 +80,15 @@ class Settings(BaseSettings):
         "addresses (an intranet chat server, say). Off, only public addresses are called.",
     )
 
+    # alerts
+    ingest_rate_limit_per_minute: int = Field(
+        default=6000,
+        ge=1,
+        description="Alert events each integration key may send per minute (with bursts up to "
+        "a minute's worth) before it gets 429; an integration may set its own limit. Counted "
+        "per web process.",
+    )
+
     # jobs
     job_reconcile_minutes: int = Field(
         default=10,

@@ -6,7 +6,22 @@ import re
 
 import pytest
 
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/auth/login")}
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/v1/auth/login"),
+    # Monitoring tools authenticate with the integration key in the body or the URL.
+    ("POST", "/v2/enqueue"),
+    ("POST", "/v2/change/enqueue"),
+    ("POST", "/integrations/alertmanager/{key}"),
+    ("POST", "/integrations/grafana/{key}"),
+    ("POST", "/integrations/webhook/{key}"),
+    ("GET", "/integrations/heartbeat/{key}"),
+    ("POST", "/integrations/heartbeat/{key}"),
+    # Calendar apps fetch on-call feeds by the secret in the URL.
+    ("GET", "/oncall/calendars/schedules/{token}.ics"),
+    ("GET", "/oncall/calendars/users/{token}.ics"),
+}
 # Writes any signed-in person may make about themselves, or that only read.
 OPEN_TO_VIEWERS = {
     ("POST", "/api/v1/auth/logout"),
@@ -19,6 +34,8 @@ OPEN_TO_VIEWERS = {
     ("DELETE", "/api/v1/users/{ref}/contact-methods/{method_id}"),
     ("POST", "/api/v1/users/{ref}/contact-methods/{method_id}/rotate-secret"),
     ("POST", "/api/v1/users/{ref}/contact-methods/{method_id}/test"),
+    # Each person's own on-call calendar feed.
+    ("POST", "/api/v1/users/me/calendar/rotate"),
 }
 PLACEHOLDERS = {
     "ref": "INC-1",
@@ -36,6 +53,15 @@ PLACEHOLDERS = {
     "delivery_id": "1",
     "kind": "first_public_update",
     "sequence": "0",
+    "alert_id": "1",
+    "integration_id": "1",
+    "heartbeat_id": "1",
+    "window_id": "1",
+    "silence_id": "1",
+    "layer_id": "1",
+    "override_id": "1",
+    "policy_id": "1",
+    "token": "not-a-token",
 }
 
 

@@ -137,7 +137,46 @@ def test_the_webhook_document_has_the_documented_shape():
             {"label": "Due", "value": "10:15 UTC"},
             {"label": "Commander", "value": "Rita Responder"},
         ],
+        "actions": [],
     }
+
+
+PAGE = Notice(
+    event="alert.page",
+    headline="[critical] Checkout error rate above 5 %",
+    body="Payments time out at the card processor.",
+    facts=(("Service", "Checkout"),),
+    actions=(
+        ("Acknowledge", "https://fireline.example.com/alerts/7/act?sig=abc|def&x=1"),
+        ("Resolve", "https://fireline.example.com/alerts/7/act?action=resolve"),
+        ("Sneaky", "javascript:alert(1)"),
+    ),
+)
+
+
+def test_a_page_offers_its_actions_in_every_transport_but_never_a_non_web_link():
+    email = render_email(PAGE)
+    slack = render_slack(PAGE)
+    webhook = render_webhook(PAGE)
+
+    assert (
+        "Acknowledge: https://fireline.example.com/alerts/7/act?sig=abc|def&amp;x=1"
+        not in (email["text"])
+    )
+    assert "Acknowledge: https://fireline.example.com/alerts/7/act?sig=abc|def&x=1" in email["text"]
+    assert 'href="https://fireline.example.com/alerts/7/act?action=resolve"' in email["html"]
+    assert "javascript:" not in email["text"] + email["html"]
+    [actions] = [block for block in slack["blocks"] if block["type"] == "actions"]
+    assert [button["text"]["text"] for button in actions["elements"]] == [
+        "Acknowledge",
+        "Resolve",
+    ]
+    assert (
+        "<https://fireline.example.com/alerts/7/act?sig=abc%7Cdef&amp;x=1|Acknowledge>"
+        in (slack["text"])
+    )
+    assert "javascript:" not in slack["text"]
+    assert [action["label"] for action in webhook["actions"]] == ["Acknowledge", "Resolve"]
 
 
 def test_a_webhook_about_no_incident_says_so_with_null():

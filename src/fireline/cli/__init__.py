@@ -13,7 +13,20 @@ from typing import Annotated
 import typer
 
 from fireline import __version__
-from fireline.cli import database, incidents, jobs, playbooks, serve, services, teams, tokens, users
+from fireline.cli import (
+    alerts,
+    database,
+    incidents,
+    integrations,
+    jobs,
+    oncall,
+    playbooks,
+    serve,
+    services,
+    teams,
+    tokens,
+    users,
+)
 
 # Registers status, severity, assign, note and resolve on `incidents.app`.
 from fireline.cli import incident_changes as _incident_changes  # noqa: F401
@@ -56,8 +69,11 @@ app.add_typer(users.app, name="users", rich_help_panel="Server")
 app.add_typer(tokens.app, name="tokens", rich_help_panel="Server")
 app.add_typer(teams.app, name="teams", rich_help_panel="Server")
 app.add_typer(services.app, name="services", rich_help_panel="Server")
+app.add_typer(integrations.app, name="integrations", rich_help_panel="Server")
 app.add_typer(incidents.app, name="incidents", rich_help_panel="Respond")
 app.add_typer(playbooks.app, name="playbooks", rich_help_panel="Respond")
+app.add_typer(oncall.app, name="oncall", rich_help_panel="Respond")
+app.add_typer(alerts.app, name="alerts", rich_help_panel="Respond")
 
 
 def main() -> None:

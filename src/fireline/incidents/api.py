@@ -57,6 +57,7 @@ from fireline.incidents.schemas import (
 )
 from fireline.incidents.severity_assistant import SeverityAnswers, propose_severity
 from fireline.models import Incident
+from fireline.oncall.defaults import default_commander
 from fireline.response.reactions import after_change
 from fireline.response.triggers import Trigger
 
@@ -79,6 +80,11 @@ def declare_incident(
     the first result back instead of a duplicate."""
     now = clock.now()
 
+    def _on_call(at: datetime) -> int | None:
+        # Nobody named: whoever is on call leads (the commander schedule, else the service's).
+        person = default_commander(db, services=body.services, at=at)
+        return person.id if person is not None else None
+
     def create() -> dict[str, object]:
         incident = service.declare(
             db,
@@ -94,7 +100,7 @@ def declare_incident(
             status=Status(body.status),
             impact_started_at=body.impact_started_at,
             detected_at=body.detected_at,
-            commander=body.commander,
+            commander=body.commander if body.commander is not None else _on_call(now),
         )
         after_change(
             db,

@@ -33,6 +33,7 @@ from fireline.incidents.severity_assistant import (
     SeverityProposal,
     propose_severity,
 )
+from fireline.oncall.schedules import default_holder
 from fireline.response.reactions import after_change
 from fireline.response.triggers import Trigger
 from fireline.web.deps import WebUser, require
@@ -209,10 +210,13 @@ def _new_token() -> str:
 
 
 @router.get(NEW)
-def new_incident_form(request: Request, me: WebUser, db: DbSession) -> Response:
-    """The empty form: the signed-in person commands by default, the response starts now."""
+def new_incident_form(request: Request, me: WebUser, db: DbSession, clock: AppClock) -> Response:
+    """The empty form: whoever the incident-commander schedule has on call commands by default
+    (else the signed-in person); the response starts now."""
     require(me, Permission.INCIDENTS_WRITE)
-    values = DeclareForm(commander=str(me.user_id), token=_new_token())
+    on_call = default_holder(db, role="commander", at=clock.now())
+    commander = on_call.id if on_call is not None else me.user_id
+    values = DeclareForm(commander=str(commander), token=_new_token())
     return page(request, TEMPLATE, _context(db, values=values, assistant=AssistantForm()))
 
 

@@ -21,6 +21,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from fireline.accounts.permissions import Permission
 from fireline.accounts.principal import Principal
+from fireline.alerts.changes import changes_before_impact
 from fireline.api.deps import AppClock, DbSession
 from fireline.api.pagination import decode_time_cursor, encode_time_cursor
 from fireline.clock import as_utc
@@ -38,6 +39,7 @@ from fireline.incidents.severity_assistant import CustomerImpact, SeverityPropos
 from fireline.incidents.timeline import list_threads
 from fireline.models import (
     SINGLE_HOLDER_ROLES,
+    ChangeEvent,
     Incident,
     IncidentTask,
     RoleAssignment,
@@ -336,6 +338,10 @@ class IncidentPage:
     def people(self) -> list[User]:
         query = select(User).where(User.is_active.is_(True)).order_by(User.name, User.id)
         return list(self.db.scalars(query.limit(MAX_PEOPLE)))
+
+    @cached_property
+    def changes(self) -> list[ChangeEvent]:
+        return changes_before_impact(self.db, incident=self.incident, now=self.now)
 
     @cached_property
     def obligations(self) -> list[Obligation]:

@@ -47,6 +47,8 @@ def default_handlers(settings: Settings | None = None) -> dict[str, Handler]:
     """The built-in handlers by job kind; a new mapping each call, so callers may extend it.
     `settings` say how notices are sent and linked (the defaults when not given)."""
     # Imported here: the domains' handlers import this module for JobContext and Handler.
+    from fireline.alerts.heartbeats import HEARTBEAT_CHECK_JOB, check_heartbeat
+    from fireline.alerts.paging import ESCALATE_JOB, make_escalate
     from fireline.jobs.prune import PRUNE_JOB, prune
     from fireline.notify.deliver import make_deliver
     from fireline.response.automation import AUTOMATION_JOB, make_run_rule
@@ -63,6 +65,8 @@ def default_handlers(settings: Settings | None = None) -> dict[str, Handler]:
         TASK_DUE_JOB: fire_task_due,
         RECONCILE_JOB: reconcile,
         PRUNE_JOB: prune,
+        ESCALATE_JOB: make_escalate(settings),
+        HEARTBEAT_CHECK_JOB: check_heartbeat,
     }
 
 

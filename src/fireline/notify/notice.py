@@ -21,10 +21,12 @@ class Notice:
     """One notification, transport-neutral. `event` names what happened (`obligation.missed`,
     `incident.declared`, …); `headline` is one line (an email subject, a chat message's first
     line); `body` is plain text in paragraphs; `facts` are short labelled values (Severity, Due,
-    Commander) shown as a list or table."""
+    Commander) shown as a list or table; `actions` are labelled links the reader can follow
+    (a page's Acknowledge and Resolve), shown as buttons where the transport has them."""
 
     event: str
     headline: str
     body: str = ""
     incident: IncidentRef | None = None
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    actions: tuple[tuple[str, str], ...] = field(default_factory=tuple)

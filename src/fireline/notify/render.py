@@ -26,6 +26,10 @@ SLACK_FIELD_LIMIT = 2000
 SLACK_FIELDS_MAX = 10
 # Slack asks that the top-level text stay under 4,000 characters; past that it truncates.
 SLACK_TEXT_LIMIT = 4000
+# Block Kit: at most 25 elements in an actions block, 75 characters of button text, 3,000 of URL.
+SLACK_BUTTONS_MAX = 25
+SLACK_BUTTON_LIMIT = 75
+SLACK_URL_LIMIT = 3000
 _SLACK_LABEL_LIMIT = 100
 _ELLIPSIS = "…"
 
@@ -58,6 +62,7 @@ def render_email(notice: Notice) -> dict[str, str]:
         "headline": _one_line(notice.headline) or notice.event,
         "paragraphs": _paragraphs(notice.body),
         "facts": notice.facts,
+        "actions": [(label, url) for label, url in notice.actions if _is_web(url)],
         "incident": notice.incident,
         "incident_link": _web_link(notice.incident),
     }
@@ -88,7 +93,8 @@ def render_webhook(notice: Notice) -> dict[str, Any]:
           "body": "Plain text, paragraphs separated by blank lines.",
           "incident": {"reference": "INC-42", "title": "…", "severity": "SEV1",
                        "status": "investigating", "url": "https://…/incidents/42"} or null,
-          "facts": [{"label": "Due", "value": "10:15 UTC"}, …]
+          "facts": [{"label": "Due", "value": "10:15 UTC"}, …],
+          "actions": [{"label": "Acknowledge", "url": "https://…"}, …]
         }
 
     Fields may be added in later versions; none will be removed or change meaning."""
@@ -107,6 +113,7 @@ def render_webhook(notice: Notice) -> dict[str, Any]:
             "url": incident.url,
         },
         "facts": [{"label": label, "value": value} for label, value in notice.facts],
+        "actions": [{"label": label, "url": url} for label, url in notice.actions if _is_web(url)],
     }
 
 
@@ -131,10 +138,25 @@ def render_slack(notice: Notice) -> dict[str, Any]:
         blocks.append({"type": "section", "text": section})
     if notice.facts:
         blocks.append({"type": "section", "fields": _slack_fields(notice.facts)})
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": _clip(label, SLACK_BUTTON_LIMIT)},
+            "url": url,
+        }
+        for label, url in notice.actions
+        if _is_web(url) and len(url) <= SLACK_URL_LIMIT
+    ]
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons[:SLACK_BUTTONS_MAX]})
     incident_line = _slack_incident_line(notice.incident)
     if incident_line:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": incident_line}]})
     return {"text": _slack_text(notice, incident_line), "blocks": blocks}
+
+
+def _is_web(url: str) -> bool:
+    return url.startswith(("https://", "http://"))
 
 
 def _escape(text: str) -> str:
@@ -203,6 +225,14 @@ def _slack_text(notice: Notice, incident_line: str) -> str:
                 f"{_escape(_one_line(label))}: {_escape(value)}" for label, value in notice.facts
             )
         )
+    # Mattermost shows no buttons: the actions as links (they are ours, so the URL is safe).
+    links = [
+        f"<{_slack_url(url)}|{_escape(_one_line(label))}>"
+        for label, url in notice.actions
+        if _is_web(url)
+    ]
+    if links:
+        parts.append(" · ".join(links))
     # Cut at the end, so the headline and the link at the top survive.
     return _clip_escaped("\n\n".join(parts), SLACK_TEXT_LIMIT)
 

@@ -8,6 +8,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fireline.accounts import views as accounts_views
+from fireline.alerts import link_views as alert_link_views
+from fireline.alerts import maintenance_views as alert_maintenance_views
+from fireline.alerts import rule_views as alert_rule_views
+from fireline.alerts import settings_views as alert_settings_views
+from fireline.alerts import views as alert_views
 from fireline.audit import views as audit_views
 from fireline.catalog import views as catalog_views
 from fireline.incidents import (
@@ -20,6 +25,10 @@ from fireline.incidents import (
 from fireline.incidents import views as incident_views
 from fireline.jobs import views as jobs_views
 from fireline.notify import views as notify_views
+from fireline.oncall import layer_views as oncall_layer_views
+from fireline.oncall import policy_views as oncall_policy_views
+from fireline.oncall import schedule_views as oncall_schedule_views
+from fireline.oncall import views as oncall_views
 from fireline.response import settings_views as response_views
 from fireline.web import auth, dashboard, live, settings_views
 
@@ -39,6 +48,11 @@ ROUTERS = [
     jobs_views.router,
     response_views.router,
     accounts_views.router,
+    alert_link_views.router,
+    *(alert_views.router, alert_settings_views.router, alert_rule_views.router),
+    alert_maintenance_views.router,
+    *(oncall_views.router, oncall_schedule_views.router, oncall_layer_views.router),
+    oncall_policy_views.router,  # GET /oncall/policies/new before /oncall/policies/{id}
 ]
 
 

@@ -91,6 +91,18 @@ SECTIONS = (
         "Background work waiting to run, and jobs that gave up.",
         Permission.JOBS_ADMIN,
     ),
+    Section(
+        "Integrations",
+        "/settings/integrations",
+        "The doors monitoring tools send alerts through, with their URLs and keys.",
+        Permission.INTEGRATIONS_ADMIN,
+    ),
+    Section(
+        "Routing rules",
+        "/settings/routing",
+        "Where alerts go, and which alerts declare an incident.",
+        Permission.INTEGRATIONS_ADMIN,
+    ),
     Section("Users", "/settings/users", "Who may sign in, and their role.", Permission.USERS_ADMIN),
     Section("Teams", "/settings/teams", "Who owns services, together.", Permission.USERS_READ),
     Section("My API tokens", "/settings/tokens", "Tokens for scripts and integrations.", None),

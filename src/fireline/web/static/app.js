@@ -96,3 +96,51 @@
     }
   });
 })();
+
+// Alert pages: Copy buttons beside read-only keys and URLs (without script the input's text is
+// there to select), and time-zone choices that start on the viewer's own zone.
+(function () {
+  "use strict";
+
+  function announce(text) {
+    const status = document.getElementById("copy-status");
+    if (status) status.textContent = text;
+  }
+
+  async function copy(button) {
+    const input = document.getElementById(button.dataset.copy);
+    if (!input) return;
+    try {
+      await navigator.clipboard.writeText(input.value);
+    } catch (error) {
+      input.select();
+      document.execCommand("copy");  // insecure origins have no clipboard API
+    }
+    const label = button.textContent;
+    button.textContent = "Copied";
+    const what = (button.getAttribute("aria-label") || "").replace(/^Copy /, "");
+    announce(what ? `Copied ${what}.` : "Copied.");
+    setTimeout(() => { button.textContent = label; }, 2000);
+  }
+
+  function localZones(root) {
+    let zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { return; }
+    root.querySelectorAll("select[data-local-zone]").forEach((select) => {
+      const known = Array.from(select.options).some((option) => option.value === zone);
+      if (known && select.value === "UTC") select.value = zone;
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("button[data-copy]").forEach((button) => { button.hidden = false; });
+    document.body.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-copy]");
+      if (button) copy(button);
+    });
+    localZones(document);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,1 @@
+"""Alerts: integrations, parsers of monitoring webhooks, dedup, routing and maintenance."""
