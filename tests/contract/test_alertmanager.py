@@ -89,7 +89,13 @@ def test_a_third_host_joining_the_group_is_sent_with_the_first_two_without_dupli
     )
 
     occurrences = {alert.labels["instance"]: alert.occurrences for alert in alerts}
-    assert occurrences == {"db-1:9100": 2, "db-2:9100": 2, "db-3:9100": 1}
+    # Three alerts, not five: the re-sent two only count again. (How many times Alertmanager
+    # sent them depends on its timers on a busy machine: at least twice.)
+    assert len(alerts) == 3
+    assert sorted(occurrences) == ["db-1:9100", "db-2:9100", "db-3:9100"]
+    assert occurrences["db-1:9100"] >= 2
+    assert occurrences["db-2:9100"] >= 2
+    assert occurrences["db-3:9100"] == 1
     assert {alert.status for alert in alerts} == {"triggered"}
 
 

@@ -23,11 +23,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select, tuple_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from fireline.alerts import paging
+from fireline.alerts.bulk import insert_alerts, keys_clause
 from fireline.alerts.conditions import Condition, holds, parse_conditions
 from fireline.alerts.events import ALERT_SEVERITIES, AlertEvent
 from fireline.alerts.history import log_event
@@ -177,10 +178,7 @@ class _Batch:
         if not self.unsettled:
             return
         opened, self.unsettled = self.unsettled, []
-        ids = self.session.scalars(
-            insert(Alert).returning(Alert.id, sort_by_parameter_order=True),
-            [item.row for item in opened],
-        ).all()
+        ids = insert_alerts(self.session, [item.row for item in opened], self.now)
         timers = []
         for item, alert_id in zip(opened, ids, strict=True):
             item.id = alert_id
@@ -231,20 +229,11 @@ def _open_alerts(
     session: Session, pairs: set[tuple[int | None, str]]
 ) -> dict[tuple[int | None, str], Alert]:
     """The open alerts with these (integration, key) pairs, locked in id order."""
-    keyed = [(i, key) for i, key in pairs if i is not None]
-    loose = [key for i, key in pairs if i is None]  # alerts of no integration (heartbeats)
-    clauses: list[ColumnElement[bool]] = []
-    if keyed:
-        clauses.append(tuple_(Alert.integration_id, Alert.dedup_key).in_(keyed))
-    if loose:
-        clauses.append(Alert.integration_id.is_(None) & Alert.dedup_key.in_(loose))
-    if not clauses:
+    matching = keys_clause(session, pairs)
+    if matching is None:
         return {}
     found = session.scalars(
-        select(Alert)
-        .where(or_(*clauses), Alert.status.in_(OPEN))
-        .order_by(Alert.id)
-        .with_for_update()
+        select(Alert).where(matching, Alert.status.in_(OPEN)).order_by(Alert.id).with_for_update()
     )
     return {(alert.integration_id, alert.dedup_key): alert for alert in found}
 
