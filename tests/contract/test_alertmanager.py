@@ -50,9 +50,10 @@ def test_two_hosts_filling_arrive_in_one_group_and_become_two_alerts(
         what="two alerts in Fireline",
     )
 
+    # One group, as Alertmanager keeps it. (Whether it reached Fireline in one call or, on a busy
+    # machine, two, is Alertmanager's timing: Fireline's answer is the same.)
     assert alertmanager.groups("DiskFillingFast") == [["db-1:9100", "db-2:9100"]]
-    # One webhook call: the request stamped both alerts with the same arrival time.
-    assert len({alert.first_seen_at for alert in alerts}) == 1
+    assert len(alerts) == 2
     fingerprints = alertmanager.fingerprints("DiskFillingFast")
     assert {alert.labels["instance"]: alert.dedup_key for alert in alerts} == fingerprints
     for alert in alerts:
