@@ -18,7 +18,6 @@ from fireline.api.responses import json_response
 from fireline.catalog.service import get_service
 from fireline.errors import InvalidInput, NotFound
 from fireline.incidents.queries import get_incident, parse_reference
-from fireline.incidents.recording import add_entry
 from fireline.models import Alert, AlertStatus
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -127,21 +126,8 @@ def link_alert(
     alert_id: int, body: AlertLink, principal: AlertWriter, db: DbSession, clock: AppClock
 ) -> Response:
     """Attach the alert to an incident (its timeline says so)."""
-    now = clock.now()
     alert = service.get_alert(db, alert_id, for_update=True)
     incident = get_incident(db, body.incident, for_update=True)
-    if alert.incident_id != incident.id:
-        alert.incident_id = incident.id
-        alert.updated_at = now
-        add_entry(
-            db,
-            incident=incident,
-            actor=principal.actor,
-            now=now,
-            kind="alert",
-            body=f"{principal.actor.label} linked alert #{alert.id}: {alert.summary}.",
-            details={"alert_id": alert.id},
-        )
-        service.audit_link(db, actor=principal.actor, now=now, alert=alert)
+    service.link(db, actor=principal.actor, now=clock.now(), alert=alert, incident=incident)
     db.flush()
     return _detail(db, alert)

@@ -17,7 +17,8 @@ from fireline.alerts import ingest as applying
 from fireline.alerts.ingest import OPEN, Outcome, ingest, ingest_many
 from fireline.audit.service import record
 from fireline.errors import Conflict, NotFound
-from fireline.models import Alert, AlertStatus
+from fireline.incidents.recording import add_entry
+from fireline.models import Alert, AlertStatus, Incident
 
 ALERTS_ACTOR = Actor.system("alerts")
 __all__ = ["OPEN", "Outcome", "ingest", "ingest_many"]
@@ -59,8 +60,24 @@ class AlertAlreadyResolved(Conflict):
     pass
 
 
-def audit_link(session: Session, *, actor: Actor, now: datetime, alert: Alert) -> None:
-    """Record in the audit log that a person linked the alert to its (new) incident."""
+def link(
+    session: Session, *, actor: Actor, now: datetime, alert: Alert, incident: Incident
+) -> Alert:
+    """Attach the alert to the incident: its timeline and the audit log say so. Linking it to
+    the incident it already belongs to changes nothing."""
+    if alert.incident_id == incident.id:
+        return alert
+    alert.incident_id = incident.id
+    alert.updated_at = now
+    add_entry(
+        session,
+        incident=incident,
+        actor=actor,
+        now=now,
+        kind="alert",
+        body=f"{actor.label} linked alert #{alert.id}: {alert.summary}.",
+        details={"alert_id": alert.id},
+    )
     record(
         session,
         actor=actor,
@@ -70,6 +87,7 @@ def audit_link(session: Session, *, actor: Actor, now: datetime, alert: Alert) -
         at=now,
         after={"incident_id": alert.incident_id},
     )
+    return alert
 
 
 def snapshot(alert: Alert) -> dict[str, Any]:

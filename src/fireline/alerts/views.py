@@ -28,7 +28,6 @@ from fireline.api.pagination import decode_id_cursor, encode_id_cursor
 from fireline.catalog import service as catalog
 from fireline.errors import AppError, FieldProblem, InvalidInput, NotFound
 from fireline.incidents.queries import get_incident
-from fireline.incidents.recording import add_entry
 from fireline.incidents.views import is_htmx
 from fireline.models import Alert, AlertStatus, Incident, User
 from fireline.web.deps import WebUser, require
@@ -374,20 +373,7 @@ def link_to_incident(
         incident = get_incident(db, typed.replace("\x00", ""), for_update=True)
     except NotFound as error:
         return _refused_link(request, db, me, alert_id, typed, error.detail)
-    now = clock.now()
-    if alert.incident_id != incident.id:
-        alert.incident_id = incident.id
-        alert.updated_at = now
-        add_entry(
-            db,
-            incident=incident,
-            actor=me.actor,
-            now=now,
-            kind="alert",
-            body=f"{me.actor.label} linked alert #{alert.id}: {alert.summary}.",
-            details={"alert_id": alert.id},
-        )
-        service.audit_link(db, actor=me.actor, now=now, alert=alert)
+    service.link(db, actor=me.actor, now=clock.now(), alert=alert, incident=incident)
     return RedirectResponse(f"{ALERTS}/{alert.id}?done=link", status_code=303)
 
 
