@@ -363,3 +363,22 @@ def test_a_declare_rule_turns_a_critical_tier_1_alert_into_an_incident_led_by_wh
     ).one()
     assert commander.user_id == pia.user.id
     assert db.get(Incident, incident.id).acknowledged_at == clock.now()
+
+
+def test_an_integrations_last_event_is_kept_to_the_half_minute(client, db, clock, checkout):
+    integration = add_integration(db, clock.now(), checkout)
+    db.commit()
+    first = clock.now()
+
+    client.post("/v2/enqueue", json=pd_trigger(integration.key, "a"))
+    clock.advance(seconds=20)
+    client.post("/v2/enqueue", json=pd_trigger(integration.key, "b"))
+    db.expire_all()
+    after_twenty = db.get(type(integration), integration.id).last_event_at
+    clock.advance(seconds=20)
+    client.post("/v2/enqueue", json=pd_trigger(integration.key, "c"))
+    db.expire_all()
+    after_forty = db.get(type(integration), integration.id).last_event_at
+
+    assert after_twenty == first  # not rewritten for every event
+    assert after_forty == first + timedelta(seconds=40)

@@ -117,7 +117,7 @@ class _Batch:
         self.rules = Rules(self.session, self.now)
 
     def apply(self, events: Sequence[tuple[Integration, AlertEvent]]) -> list[Outcome]:
-        _mark_seen(self.session, {integration.id for integration, _ in events}, self.now)
+        _mark_seen(self.session, [integration for integration, _ in events], self.now)
         keyed = [(integration, event, _key_of(event)) for integration, event in events]
         alerts: dict[tuple[int | None, str], Alert | _Opened] = dict(
             _open_alerts(self.session, {(i.id, key) for i, _, key in keyed})
@@ -207,8 +207,18 @@ def _key_of(event: AlertEvent) -> str:
     return uuid.uuid4().hex if event.action == "trigger" else ""
 
 
-def _mark_seen(session: Session, integration_ids: set[int | None], now: datetime) -> None:
-    ids = sorted(i for i in integration_ids if i is not None)
+def _mark_seen(session: Session, integrations: Sequence[Integration], now: datetime) -> None:
+    """Note when each integration last sent an event, to the granularity's precision: only those
+    whose stored time (as loaded) is older are written, so most batches write nothing."""
+    stale = now - SEEN_GRANULARITY
+    ids = sorted(
+        {
+            integration.id
+            for integration in integrations
+            if integration.id is not None
+            and (integration.last_event_at is None or integration.last_event_at < stale)
+        }
+    )
     if not ids:
         return
     session.execute(
