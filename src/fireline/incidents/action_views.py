@@ -23,7 +23,6 @@ from fireline.api.deps import AppClock, DbSession
 from fireline.clock import Clock
 from fireline.errors import AppError, FieldProblem, InvalidInput
 from fireline.incidents import service
-from fireline.incidents.lifecycle import Status
 from fireline.incidents.schemas import (
     IncidentRole,
     ResolveRequest,
@@ -45,7 +44,7 @@ from fireline.models import Incident
 from fireline.response import service as response
 from fireline.response.clocks import ObligationKind
 from fireline.response.playbooks import checklist
-from fireline.response.reactions import after_change
+from fireline.response.reactions import after_change, after_status_change
 from fireline.response.schemas import WaiverCreate
 from fireline.response.triggers import Trigger
 from fireline.web.deps import WebUser, require
@@ -165,23 +164,6 @@ async def _form_post(request: Request, me: WebUser, db: DbSession, clock: AppClo
 IncidentForm = Annotated[FormPost, Depends(_form_post)]
 
 
-def react_to_status_change(db: Session, *, incident: Incident, now: datetime, before: str) -> None:
-    """What the API's status routes run after a status change: the status trigger, and the
-    declaration trigger when the incident left triage for an active status."""
-    if incident.status == before:
-        after_change(db, incident=incident, now=now)
-        return
-    declared = before == Status.TRIAGE.value and incident.status != Status.DECLINED.value
-    after_change(
-        db,
-        incident=incident,
-        now=now,
-        trigger=Trigger.STATUS_CHANGED,
-        details={"from": before, "to": incident.status},
-        also=[Trigger.INCIDENT_DECLARED] if declared else [],
-    )
-
-
 @router.post(INCIDENT + "/status")
 def change_status(
     ref: str, post: IncidentForm, status: FormText = "", note: FormText = ""
@@ -199,7 +181,7 @@ def change_status(
             status=body.status,
             note=body.note,
         )
-        react_to_status_change(post.db, incident=changed, now=now, before=before)
+        after_status_change(post.db, incident=changed, now=now, before=before)
 
     # A decline's reason is what the form calls its note.
     return post.act(
@@ -418,7 +400,7 @@ def resolve(
             monitoring_waiver_reason=body.monitoring_waiver_reason,
             note=body.note,
         )
-        react_to_status_change(post.db, incident=resolved, now=now, before=before)
+        after_status_change(post.db, incident=resolved, now=now, before=before)
 
     # The gate calls a skipped monitoring period's problem by the period's name.
     return post.act(

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from fireline.api.deps import AppClock, DbSession, IncidentReader, IncidentWriter, SeverityAdmin
 from fireline.api.idempotency import run_idempotent
@@ -56,9 +55,8 @@ from fireline.incidents.schemas import (
     TimestampsUpdate,
 )
 from fireline.incidents.severity_assistant import SeverityAnswers, propose_severity
-from fireline.models import Incident
 from fireline.oncall.defaults import default_commander
-from fireline.response.reactions import after_change
+from fireline.response.reactions import after_change, after_status_change
 from fireline.response.triggers import Trigger
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
@@ -200,7 +198,7 @@ def change_status(
     incident = service.change_status(
         db, actor=principal.actor, now=now, incident=incident, status=body.status, note=body.note
     )
-    _after_status_change(db, incident=incident, now=now, before=before)
+    after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 
@@ -225,22 +223,6 @@ def change_severity(
             db, incident=incident, now=now, trigger=Trigger.SEVERITY_CHANGED, details=details
         )
     return json_response(IncidentOut.of(incident))
-
-
-def _after_status_change(db: Session, *, incident: Incident, now: datetime, before: str) -> None:
-    if incident.status == before:
-        after_change(db, incident=incident, now=now)
-        return
-    details = {"from": before, "to": incident.status}
-    declared = before == Status.TRIAGE.value and incident.status != Status.DECLINED.value
-    after_change(
-        db,
-        incident=incident,
-        now=now,
-        trigger=Trigger.STATUS_CHANGED,
-        details=details,
-        also=[Trigger.INCIDENT_DECLARED] if declared else [],
-    )
 
 
 @router.get("/incidents/{ref}/resolution-check", response_model=ResolutionCheck)
@@ -285,7 +267,7 @@ def resolve(
         monitoring_waiver_reason=body.monitoring_waiver_reason,
         note=body.note,
     )
-    _after_status_change(db, incident=incident, now=now, before=before)
+    after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 
@@ -300,7 +282,7 @@ def decline(
     incident = service.decline(
         db, actor=principal.actor, now=now, incident=incident, reason=body.reason
     )
-    _after_status_change(db, incident=incident, now=now, before=before)
+    after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 
@@ -314,7 +296,7 @@ def reopen(
     incident = service.reopen(
         db, actor=principal.actor, now=now, incident=incident, reason=body.reason
     )
-    _after_status_change(db, incident=incident, now=now, before=before)
+    after_status_change(db, incident=incident, now=now, before=before)
     return json_response(IncidentOut.of(incident))
 
 

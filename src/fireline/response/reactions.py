@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fireline.incidents.lifecycle import Status
 from fireline.models import Incident
 from fireline.response import automation
 from fireline.response.playbooks.service import attach_matching
@@ -35,3 +36,22 @@ def after_change(
     for each in (*([trigger] if trigger is not None else []), *also):
         event = Event(trigger=each, key=uuid.uuid4().hex, details=details or {})
         automation.fire(session, incident=incident, event=event, now=now)
+
+
+def after_status_change(
+    session: Session, *, incident: Incident, now: datetime, before: str
+) -> None:
+    """after_change for a status change from `before`: the status trigger, and the declaration
+    trigger too when the incident left triage for an active status."""
+    if incident.status == before:
+        after_change(session, incident=incident, now=now)
+        return
+    declared = before == Status.TRIAGE.value and incident.status != Status.DECLINED.value
+    after_change(
+        session,
+        incident=incident,
+        now=now,
+        trigger=Trigger.STATUS_CHANGED,
+        details={"from": before, "to": incident.status},
+        also=[Trigger.INCIDENT_DECLARED] if declared else [],
+    )
