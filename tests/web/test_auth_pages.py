@@ -84,3 +84,13 @@ def test_an_unknown_page_is_a_page_not_json(browser_responder):
     missing = browser_responder.get("/no-such-page")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
+
+
+def test_every_page_names_the_site_icon_and_the_icon_is_served(client):
+    sign_in = client.get("/login")
+    icon = client.get("/static/favicon.svg")
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in sign_in.text
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert "<title>Fireline</title>" in icon.text
