@@ -442,3 +442,100 @@ def test_a_refused_edit_keeps_the_other_layers_as_stored(browser_admin, payments
     assert f'<h3 id="layer-{layer_id}-name">Weekly</h3>' in refused.text
     assert "<details open>" in refused.text
     assert browser_admin.post(f"{PAYMENTS}/layers/99999/delete").status_code == 404
+
+
+def role_row(response, role: str) -> str:
+    """The words of the role's row in "Incident roles from on-call", its select's options left
+    out (an admin's form lists every schedule): the role, the schedule chosen, who it gives."""
+    row = response.text[response.text.index(f'<tr id="role-{role}">') :]
+    row = row[: row.index("</tr>")]
+    row = re.sub(r"<option [^>]*>.*?</option>", "", row, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", row))).strip()
+
+
+def chosen_for(response, role: str) -> str:
+    """The option the role's select shows as chosen."""
+    select_html = response.text[response.text.index(f'name="role.{role}"') :]
+    select_html = select_html[: select_html.index("</select>")]
+    found = re.findall(r'<option value="[^"]*"\s*selected>(.*?)</option>', select_html)
+    return found[0] if found else "None"
+
+
+def test_an_admin_fills_the_commander_role_from_a_schedule_and_sees_who_it_gives_now(
+    browser_admin, payments, db
+):
+    page = browser_admin.get("/oncall")
+    assert "Incident roles from on-call" in page.text
+    assert "goes to the commander schedule's on-call person" in text_of(page)
+    assert 'action="/oncall/roles/commander"' in page.text
+    assert chosen_for(page, "commander") == "None"
+
+    saved = browser_admin.post("/oncall/roles/commander", {"role.commander": str(payments["id"])})
+
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/oncall?done=role#roles"
+    page = browser_admin.get(saved.headers["location"])
+    assert "Saved: the role follows the schedule chosen." in page.text
+    assert chosen_for(page, "commander") == "Payments"
+    assert (
+        role_row(page, "commander") == "Incident commander Schedule for Incident commander Save Ana"
+    )
+    assert chosen_for(page, "scribe") == "None"
+    records = db.scalars(select(AuditRecord).where(AuditRecord.entity_type == "role_schedule"))
+    [record] = list(records)
+    assert (record.action, record.entity_id) == ("role_schedule.set", "commander")
+
+
+def test_choosing_none_clears_the_role_schedule(browser_admin, as_admin, payments, db):
+    as_admin.put("/api/v1/role-schedules/commander", json={"schedule": "payments"})
+
+    cleared = browser_admin.post("/oncall/roles/commander", {"role.commander": ""})
+
+    assert cleared.status_code == 303
+    assert as_admin.get("/api/v1/role-schedules").json() == []
+    page = browser_admin.get("/oncall")
+    assert chosen_for(page, "commander") == "None"
+    actions = db.scalars(
+        select(AuditRecord.action).where(AuditRecord.entity_type == "role_schedule")
+    )
+    assert "role_schedule.delete" in set(actions)
+    # None again, when nothing followed a schedule, changes nothing and fails nothing.
+    assert browser_admin.post("/oncall/roles/scribe", {"role.scribe": ""}).status_code == 303
+
+
+def test_an_unknown_schedule_is_refused_beside_the_role_keeping_the_others(
+    browser_admin, as_admin, payments
+):
+    as_admin.put("/api/v1/role-schedules/scribe", json={"schedule": "payments"})
+
+    refused = browser_admin.post("/oncall/roles/commander", {"role.commander": "99999"})
+
+    assert refused.status_code == 422
+    assert "Incident commander: choose a schedule from the list, or None." in refused.text
+    assert 'id="f-role-commander-error"' in refused.text
+    assert chosen_for(refused, "scribe") == "Payments"
+    assert as_admin.get("/api/v1/role-schedules").json()[0]["role"] == "scribe"
+
+
+def test_a_responder_reads_the_role_schedules_but_changes_none(
+    browser_responder, as_admin, payments
+):
+    as_admin.put("/api/v1/role-schedules/commander", json={"schedule": "payments"})
+
+    page = browser_responder.get("/oncall")
+
+    assert page.status_code == 200
+    assert 'action="/oncall/roles/' not in page.text
+    assert role_row(page, "commander") == "Incident commander Payments Ana"
+    assert role_row(page, "tech_lead") == "Technical lead None —"
+    refused = browser_responder.post("/oncall/roles/commander", {"role.commander": ""})
+    assert refused.status_code == 403
+    assert "text/html" in refused.headers["content-type"]
+    assert as_admin.get("/api/v1/role-schedules").json()[0]["role"] == "commander"
+
+
+def test_an_unknown_role_is_a_not_found_page(browser_admin, payments):
+    missing = browser_admin.post("/oncall/roles/sme", {"role.sme": str(payments["id"])})
+
+    assert missing.status_code == 404
+    assert "text/html" in missing.headers["content-type"]

@@ -5,11 +5,14 @@ takes over next; each escalation policy, whom its first level would page now. A 
 calendar feed (their shifts on every schedule) is offered here, with a button that makes its
 secret URL or replaces it. Admins make schedules from the list; a schedule's own page
 (schedule_views.py) draws its timeline and edits it.
+
+The page also says which schedule fills each incident role by default (roles.py) and whom that
+gives now; on-call admins choose the schedule there, one small form per role.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,14 +25,14 @@ from fireline.accounts.permissions import Permission
 from fireline.accounts.principal import Principal
 from fireline.alerts.maintenance_views import time_zones
 from fireline.api.deps import AppClock, AppSettings, DbSession
-from fireline.errors import AppError, FieldProblem, InvalidInput
-from fireline.models import Schedule, User
-from fireline.oncall import feeds, policies, schedules
+from fireline.errors import AppError, FieldProblem, InvalidInput, NotFound
+from fireline.models import SINGLE_HOLDER_ROLES, Schedule, User
+from fireline.oncall import feeds, policies, roles, schedules
 from fireline.oncall.people import users_by_id
 from fireline.oncall.rotation import Shift
 from fireline.web.deps import WebUser, require
 from fireline.web.settings_views import PostedForm, Refusal, all_or_nothing, text_of
-from fireline.web.templating import page
+from fireline.web.templating import page, role_name
 
 router = APIRouter(include_in_schema=False)
 ONCALL = "/oncall"
@@ -39,6 +42,7 @@ NAME_LENGTH = 200  # the name columns' width
 DESCRIPTION_LENGTH = 5000
 NOTICES = {
     "calendar": "Your calendar link is new: subscriptions to any earlier link have stopped.",
+    "role": "Saved: the role follows the schedule chosen.",
 }
 NEW_SCHEDULE = {"name": "", "description": "", "timezone": "UTC"}
 
@@ -50,6 +54,26 @@ class Holder:
     schedule: Schedule
     now: Shift | None
     next: Shift | None
+
+
+@dataclass(frozen=True)
+class RoleSource:
+    """An incident role, the schedule that fills it by default (if any) and whom that gives now."""
+
+    role: str
+    schedule: Schedule | None
+    holder: User | None
+
+
+def role_sources(db: Session, now: datetime) -> list[RoleSource]:
+    """Every single-holder incident role, in the order incidents list them."""
+    chosen = {row.role: row.schedule_id for row in roles.list_role_schedules(db)}
+    found = []
+    for role in SINGLE_HOLDER_ROLES:
+        schedule = schedules.find_schedule(db, chosen[role]) if role in chosen else None
+        holder = schedules.default_holder(db, role=role, at=now) if schedule else None
+        found.append(RoleSource(role, schedule, holder))
+    return found
 
 
 def active_people(db: Session) -> list[User]:
@@ -132,29 +156,86 @@ def _calendar_url(settings: Any, user: User) -> str | None:
     return str(settings.base_url).rstrip("/") + feeds.user_feed_path(user.calendar_token)
 
 
-@router.get(ONCALL)
-def oncall_now(
-    request: Request, me: WebUser, db: DbSession, clock: AppClock, settings: AppSettings
+def _now_page(
+    request: Request,
+    db: Session,
+    me: Principal,
+    now: datetime,
+    settings: Any,
+    *,
+    chosen: dict[str, str] | None = None,
+    refusal: Refusal | None = None,
 ) -> Response:
-    """Who is on call now on every schedule, and whom each escalation policy pages first."""
-    require(me, Permission.ONCALL_READ)
-    now = clock.now()
     found = holders(db, now)
     first_levels = [
         (policy, policies.targets_at(db, level=policy.levels[0], at=now) if policy.levels else [])
         for policy in sorted(policies.list_policies(db), key=lambda p: p.name.lower())
     ]
     people = users_by_id(db, (s.user_id for h in found for s in (h.now, h.next) if s is not None))
+    sources = role_sources(db, now)
+    stored = {s.role: str(s.schedule.id) if s.schedule else "" for s in sources}
     context = {
         "nav": "oncall",
         "holders": found,
         "people_names": {user_id: user.name for user_id, user in people.items()},
         "first_levels": first_levels,
         "calendar_url": _calendar_url(settings, accounts.get_user(db, me.user_id)),
-        "notice": NOTICES.get(request.query_params.get("done", "")),
+        "notice": None if refusal else NOTICES.get(request.query_params.get("done", "")),
         "can_admin": me.can(Permission.ONCALL_ADMIN),
+        "role_sources": sources,
+        "role_choices": {**stored, **(chosen or {})},
+        "schedule_choices": [
+            (str(s.id), s.name)
+            for s in sorted(schedules.list_schedules(db), key=lambda s: s.name.lower())
+        ],
+        "problems": refusal,
     }
-    return page(request, "oncall/now.html", context)
+    status = refusal.status if refusal else 200
+    return page(request, "oncall/now.html", context, status_code=status)
+
+
+@router.get(ONCALL)
+def oncall_now(
+    request: Request, me: WebUser, db: DbSession, clock: AppClock, settings: AppSettings
+) -> Response:
+    """Who is on call now on every schedule, whom each escalation policy pages first, and who
+    would fill each incident role."""
+    require(me, Permission.ONCALL_READ)
+    return _now_page(request, db, me, clock.now(), settings)
+
+
+@router.post(ONCALL + "/roles/{role}")
+def role_schedule_set(
+    role: str,
+    request: Request,
+    me: WebUser,
+    db: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
+    form: PostedForm,
+) -> Response:
+    """Choose the schedule that fills `role` by default, or none."""
+    require(me, Permission.ONCALL_ADMIN)
+    if role not in SINGLE_HOLDER_ROLES:
+        raise NotFound(detail=f"No incident role '{role}' follows a schedule.")
+    field = f"role.{role}"
+    value = text_of(form, field)
+    now = clock.now()
+    try:
+        with all_or_nothing(db):
+            schedule = schedules.find_schedule(db, value) if value else None
+            if value and schedule is None:
+                raise InvalidInput.on(field, "choose a schedule from the list, or None")
+            if schedule is not None:
+                roles.set_role_schedule(db, actor=me.actor, now=now, role=role, schedule=schedule)
+            elif role in {row.role for row in roles.list_role_schedules(db)}:
+                roles.remove_role_schedule(db, actor=me.actor, now=now, role=role)
+    except AppError as error:
+        refusal = Refusal.of(error)
+        if error.errors:  # "role.commander: …" in words
+            refusal = replace(refusal, summary=f"{role_name(role)}: {error.errors[0].message}.")
+        return _now_page(request, db, me, now, settings, chosen={role: value}, refusal=refusal)
+    return RedirectResponse(f"{ONCALL}?done=role#roles", status_code=303)
 
 
 @router.post(ONCALL + "/calendar/rotate")
