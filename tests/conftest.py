@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fireline import migrate
 from fireline.accounts import service as accounts
 from fireline.accounts.principal import Actor
+from fireline.alerts import rulebook
 from fireline.app import create_app
 from fireline.clock import FakeClock
 from fireline.config import Settings, normalise_database_url
@@ -121,6 +122,12 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     session = session_factory()
     yield session
     session.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rulebook() -> None:
+    """Each test starts without the alert rules a previous test's rolled-back rows left cached."""
+    rulebook.changed()
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from fireline.accounts.principal import Actor
+from fireline.alerts.rulebook import DeclareSpec
 from fireline.incidents import service as incidents
 from fireline.incidents.queries import get_incident
 from fireline.incidents.recording import add_entry
 from fireline.incidents.roles import assign, holder
-from fireline.models import Alert, DeclareRule, Incident, Service, User
+from fireline.models import Alert, Incident, Service, User
 from fireline.oncall.schedules import default_holder
 from fireline.response.reactions import after_change
 from fireline.response.triggers import Trigger
@@ -34,7 +35,7 @@ def declare_from_alert(
     alert: Alert,
     service: Service,
     severity: str,
-    rule: DeclareRule,
+    rule: DeclareSpec,
     now: datetime,
 ) -> Incident:
     """Declare an incident for `alert` at `severity`, link the alert, fill roles from on-call."""

@@ -27,21 +27,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from fireline.alerts import paging
+from fireline.alerts import paging, rulebook
 from fireline.alerts.bulk import insert_alerts, keys_clause
-from fireline.alerts.conditions import Condition, holds, parse_conditions
+from fireline.alerts.conditions import holds
 from fireline.alerts.events import ALERT_SEVERITIES, AlertEvent
 from fireline.alerts.history import log_event
 from fireline.models import (
     Alert,
     AlertStatus,
-    DeclareRule,
     Integration,
-    MaintenanceWindow,
-    RoutingRule,
     Service,
-    Silence,
-    maintenance_window_services,
 )
 
 OPEN = (AlertStatus.TRIGGERED.value, AlertStatus.ACKNOWLEDGED.value, AlertStatus.SUPPRESSED.value)
@@ -333,16 +328,19 @@ def resolve(session: Session, *, alert: Alert, now: datetime, user_id: int | Non
 
 
 class Rules:
-    """The routing rules, declare rules, silences and maintenance windows one batch applies,
-    each read from the database once, when first needed."""
+    """The routing rules, declare rules, silences and maintenance windows one batch applies
+    (from the process's short-lived snapshot, see `fireline.alerts.rulebook`)."""
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
-        self._routing: list[tuple[RoutingRule, list[Condition]]] | None = None
-        self._declare: list[tuple[DeclareRule, list[Condition]]] | None = None
-        self._silences: list[tuple[Silence, list[Condition]]] | None = None
-        self._windows: dict[int, MaintenanceWindow] | None = None
+        self._book: rulebook.Rulebook | None = None
+
+    @property
+    def book(self) -> rulebook.Rulebook:
+        if self._book is None:
+            self._book = rulebook.current(self.session, self.now)
+        return self._book
 
     def service(self, service_id: int) -> Service:
         return self.session.get_one(Service, service_id)
@@ -352,8 +350,10 @@ class Rules:
         hold decides; what it leaves empty comes from the integration and its service."""
         service = integration.service
         facts = facts_of(event, integration=integration, service=service)
-        for rule, conditions in self._routing_rules():
-            if rule.integration_id not in (None, integration.id) or not holds(conditions, facts):
+        for rule in self.book.routing:
+            if rule.integration_id not in (None, integration.id):
+                continue
+            if not holds(rule.conditions, facts):
                 continue
             policy = rule.escalation_policy_id
             if policy is None and rule.service_id is not None:
@@ -374,72 +374,24 @@ class Rules:
     def suppression(self, row: dict[str, Any]) -> str | None:
         """Why this new alert (its row) must not page anyone: an active maintenance window on
         its service or a matching silence, named for its log; None when nothing suppresses it."""
-        window = self._active_windows().get(row["service_id"])
+        window = self.book.window_for(row["service_id"], self.now)
         if window is not None:
             return f"maintenance window {window.id} ({window.description})"
-        silences = self._active_silences()
+        silences = self.book.silences_at(self.now)
         if not silences:
             return None
         facts = row_facts(row, service=self.service(row["service_id"]))
-        for silence, conditions in silences:
-            if holds(conditions, facts):
+        for silence in silences:
+            if holds(silence.conditions, facts):
                 return f"silence {silence.id} ({silence.comment})"
         return None
 
-    def declare_rule(self, row: dict[str, Any]) -> DeclareRule | None:
+    def declare_rule(self, row: dict[str, Any]) -> rulebook.DeclareSpec | None:
         """The first enabled declare rule whose conditions hold for the new alert (its row)."""
-        rules = self._declare_rules()
-        if not rules:
+        if not self.book.declare:
             return None
         facts = row_facts(row, service=self.service(row["service_id"]))
-        return next((rule for rule, conditions in rules if holds(conditions, facts)), None)
-
-    def _routing_rules(self) -> list[tuple[RoutingRule, list[Condition]]]:
-        if self._routing is None:
-            rows = self.session.scalars(
-                select(RoutingRule)
-                .where(RoutingRule.enabled.is_(True))
-                .order_by(RoutingRule.position, RoutingRule.id)
-            )
-            self._routing = [(rule, parse_conditions(rule.conditions)) for rule in rows]
-        return self._routing
-
-    def _declare_rules(self) -> list[tuple[DeclareRule, list[Condition]]]:
-        if self._declare is None:
-            rows = self.session.scalars(
-                select(DeclareRule)
-                .where(DeclareRule.enabled.is_(True))
-                .order_by(DeclareRule.position, DeclareRule.id)
-            )
-            self._declare = [(rule, parse_conditions(rule.conditions)) for rule in rows]
-        return self._declare
-
-    def _active_silences(self) -> list[tuple[Silence, list[Condition]]]:
-        if self._silences is None:
-            rows = self.session.scalars(
-                select(Silence)
-                .where(Silence.starts_at <= self.now, Silence.ends_at > self.now)
-                .order_by(Silence.id)
-            )
-            self._silences = [(silence, parse_conditions(silence.conditions)) for silence in rows]
-        return self._silences
-
-    def _active_windows(self) -> dict[int, MaintenanceWindow]:
-        """Each service's active maintenance window (the one ending last, when several are)."""
-        if self._windows is None:
-            rows = self.session.execute(
-                select(maintenance_window_services.c.service_id, MaintenanceWindow)
-                .join(
-                    MaintenanceWindow,
-                    maintenance_window_services.c.window_id == MaintenanceWindow.id,
-                )
-                .where(
-                    MaintenanceWindow.starts_at <= self.now, MaintenanceWindow.ends_at > self.now
-                )
-                .order_by(MaintenanceWindow.ends_at)
-            )
-            self._windows = {row[0]: row[1] for row in rows}
-        return self._windows
+        return next((rule for rule in self.book.declare if holds(rule.conditions, facts)), None)
 
 
 def facts_of(
