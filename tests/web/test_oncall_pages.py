@@ -169,7 +169,17 @@ def test_a_responder_arranges_cover_for_a_colleague_and_removes_it(
     assert "Ana is at the dentist · set by Rita Responder" in text_of(shown)
     [override_id] = re.findall(r'/overrides/(\d+)/delete"', shown.text)
 
-    removed = browser_responder.post(f"{PAYMENTS}/overrides/{override_id}/delete")
+    asked = browser_responder.post(f"{PAYMENTS}/overrides/{override_id}/delete")
+    assert asked.status_code == 200
+    assert "Remove the override of Cleo?" in text_of(asked)
+    assert "Cleo stops covering Payments from 2026-01-06 08:00 to 2026-01-06 16:00 UTC" in (
+        text_of(asked)
+    )
+    assert ("Cleo", "2026-01-06T08:00:00Z", "2026-01-06T16:00:00Z", "override") in shifts(as_admin)
+
+    removed = browser_responder.post(
+        f"{PAYMENTS}/overrides/{override_id}/delete", {"confirmed": "yes"}
+    )
 
     assert removed.headers["location"] == f"{PAYMENTS}?done=override-removed#overrides"
     assert all(source == "layer" for *_, source in shifts(as_admin))
@@ -391,7 +401,11 @@ def test_an_admin_adds_a_business_hours_layer_edits_it_and_deletes_it(
     assert layer["restrictions"] == [{"weekday": 0, "start_time": "09:00", "minutes": 600}]
     assert "Mondays from 09:00 for 600 minutes" in browser_admin.get(PAYMENTS).text
 
-    deleted = browser_admin.post(f"{PAYMENTS}/layers/{layer['id']}/delete")
+    asked = browser_admin.post(f"{PAYMENTS}/layers/{layer['id']}/delete")
+    assert asked.status_code == 200
+    assert "Delete the layer “Weekdays” of Payments?" in text_of(asked)
+    assert len(as_admin.get(f"{API}/payments").json()["layers"]) == 2  # nothing removed yet
+    deleted = browser_admin.post(f"{PAYMENTS}/layers/{layer['id']}/delete", {"confirmed": "yes"})
     assert deleted.headers["location"] == f"{PAYMENTS}?done=layer-deleted#layers"
     assert [item["name"] for item in as_admin.get(f"{API}/payments").json()["layers"]] == ["Weekly"]
 
@@ -539,3 +553,173 @@ def test_an_unknown_role_is_a_not_found_page(browser_admin, payments):
 
     assert missing.status_code == 404
     assert "text/html" in missing.headers["content-type"]
+
+
+# --- priorities and ends of layers ----------------------------------------------------------
+
+
+def test_a_layer_is_given_a_priority_and_an_end_in_the_hand_off_zone(
+    browser_admin, as_admin, payments, people
+):
+    page = browser_admin.get(PAYMENTS)
+    new_layer = page.text[page.text.rindex("<details") :]
+    assert 'name="layer.priority" type="number" value="2"' in new_layer  # on top of Weekly's 1
+    assert "higher layers win where they overlap" in new_layer
+    assert 'name="layer.ends_at" type="datetime-local" value=""' in new_layer
+
+    added = browser_admin.post(
+        f"{PAYMENTS}/layers",
+        layer_form(
+            priority="7",
+            ends_at="2026-01-10T09:00",
+            **{"members.0": str(people["Cleo"].user.id)},
+        ),
+    )
+
+    assert added.status_code == 303, added.text
+    layer = as_admin.get(f"{API}/payments").json()["layers"][0]
+    assert (layer["name"], layer["priority"]) == ("Business hours", 7)
+    assert layer["ends_at"] == "2026-01-10T08:00:00Z"  # 09:00 in Berlin
+    page = browser_admin.get(PAYMENTS)
+    prefix = f"layer-{layer['id']}"
+    assert f'name="{prefix}.priority" type="number" value="7"' in page.text
+    assert f'name="{prefix}.ends_at" type="datetime-local" value="2026-01-10T09:00"' in page.text
+    assert "Priority 7: higher layers win where they overlap." in text_of(page)
+
+    cleared = browser_admin.post(
+        f"{PAYMENTS}/layers/{layer['id']}",
+        layer_form(prefix, priority="3", ends_at="", **{"members.0": str(people["Cleo"].user.id)}),
+    )
+    assert cleared.status_code == 303, cleared.text
+    layer = as_admin.get(f"{API}/payments").json()["layers"][0]
+    assert (layer["priority"], layer["ends_at"]) == (3, None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "status", "message"),
+    [
+        ({"priority": "1"}, "priority", 409, "layer 'Weekly' already has priority 1"),
+        ({"priority": "0"}, "priority", 422, "a whole number from 1 to 1000"),
+        ({"priority": "1001"}, "priority", 422, "a whole number from 1 to 1000"),
+        ({"ends_at": "2026-01-05T08:59"}, "ends_at", 422, "must be after the first hand-off"),
+        ({"ends_at": "2026-01-05T09:00"}, "ends_at", 422, "must be after the first hand-off"),
+        ({"ends_at": "soon"}, "ends_at", 422, "is not a date and time"),
+    ],
+)
+def test_a_clashing_priority_or_an_end_before_the_start_is_shown_beside_the_field(
+    browser_admin, as_admin, payments, people, fields, field, status, message
+):
+    form = layer_form(**{"members.0": str(people["Cleo"].user.id)} | fields)
+
+    refused = browser_admin.post(f"{PAYMENTS}/layers", form)
+
+    assert refused.status_code == status
+    error = re.search(rf'id="f-layer-{field}-error">([^<]*)<', refused.text)
+    assert error is not None
+    assert message in html.unescape(error.group(1))
+    new_layer = refused.text[refused.text.rindex("<details") :]
+    assert new_layer.startswith("<details open>")
+    typed = fields[field]
+    assert f'name="layer.{field}" type="' in new_layer
+    assert f'value="{typed}"' in new_layer  # kept as typed
+    assert [item["name"] for item in as_admin.get(f"{API}/payments").json()["layers"]] == ["Weekly"]
+
+
+def test_editing_a_layer_onto_another_layers_priority_is_refused_beside_its_field(
+    browser_admin, as_admin, payments, people
+):
+    ana = str(people["Ana"].user.id)
+    added = browser_admin.post(f"{PAYMENTS}/layers", layer_form(**{"members.0": ana}))
+    assert added.status_code == 303
+    top = as_admin.get(f"{API}/payments").json()["layers"][0]
+
+    refused = browser_admin.post(
+        f"{PAYMENTS}/layers/{top['id']}",
+        layer_form(f"layer-{top['id']}", priority="1", **{"members.0": ana}),
+    )
+
+    assert refused.status_code == 409
+    assert f'id="f-layer-{top["id"]}-priority-error"' in refused.text
+    assert "already has priority 1" in html.unescape(refused.text)
+    assert as_admin.get(f"{API}/payments").json()["layers"][0]["priority"] == top["priority"]
+
+
+# --- deleting a schedule --------------------------------------------------------------------
+
+
+def test_an_admin_deletes_a_schedule_after_confirming(browser_admin, as_admin, payments, db):
+    page = browser_admin.get(PAYMENTS)
+    assert f'action="{PAYMENTS}/delete"' in page.text
+
+    asked = browser_admin.post(f"{PAYMENTS}/delete")
+
+    assert asked.status_code == 200
+    assert "Delete the schedule “Payments”?" in text_of(asked)
+    assert 'name="confirmed" value="yes"' in asked.text
+    assert f'action="{PAYMENTS}/delete"' in asked.text
+    assert 'name="csrf_token"' in asked.text
+    assert as_admin.get(f"{API}/payments").status_code == 200  # nothing removed yet
+
+    deleted = browser_admin.post(f"{PAYMENTS}/delete", {"confirmed": "yes"})
+
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == f"{SCHEDULES}?done=deleted"
+    listed = browser_admin.get(deleted.headers["location"])
+    assert "The schedule is deleted." in listed.text
+    assert "The schedule is deleted." not in browser_admin.get(SCHEDULES).text
+    assert as_admin.get(f"{API}/payments").status_code == 404
+    assert browser_admin.get(PAYMENTS).status_code == 404
+    assert browser_admin.post(f"{PAYMENTS}/delete", {"confirmed": "yes"}).status_code == 404
+    actions = db.scalars(select(AuditRecord.action).where(AuditRecord.entity_type == "schedule"))
+    assert "schedule.delete" in set(actions)
+
+
+def test_a_schedule_an_escalation_policy_pages_through_is_not_deleted(
+    browser_admin, as_admin, payments
+):
+    made = as_admin.post(
+        "/api/v1/escalation-policies",
+        json={
+            "name": "Payments outage",
+            "levels": [
+                {"delay_minutes": 15, "targets": [{"type": "schedule", "slug": "payments"}]}
+            ],
+        },
+    )
+    assert made.status_code == 201, made.text
+
+    refused = browser_admin.post(f"{PAYMENTS}/delete", {"confirmed": "yes"})
+
+    assert refused.status_code == 409
+    words = text_of(refused)
+    assert "It cannot be deleted" in words
+    assert "escalation policy 'Payments outage'" in words
+    assert 'name="confirmed"' not in refused.text  # not offered again
+    assert as_admin.get(f"{API}/payments").status_code == 200
+
+
+def test_a_schedule_filling_an_incident_role_is_not_deleted(browser_admin, as_admin, payments):
+    chosen = as_admin.put("/api/v1/role-schedules/commander", json={"schedule": "payments"})
+    assert chosen.status_code == 200, chosen.text
+
+    refused = browser_admin.post(f"{PAYMENTS}/delete", {"confirmed": "yes"})
+
+    assert refused.status_code == 409
+    assert "the default commander" in text_of(refused)
+    assert as_admin.get(f"{API}/payments").status_code == 200
+
+
+def test_only_admins_delete_schedules_and_layers(browser_responder, as_admin, payments):
+    page = browser_responder.get(PAYMENTS)
+    assert f'action="{PAYMENTS}/delete"' not in page.text
+    assert "/layers/" not in page.text
+    layer_id = payments["layers"][0]["id"]
+    for form in ({}, {"confirmed": "yes"}):
+        assert browser_responder.post(f"{PAYMENTS}/delete", form).status_code == 403
+        refused = browser_responder.post(f"{PAYMENTS}/layers/{layer_id}/delete", form)
+        assert refused.status_code == 403
+    assert len(as_admin.get(f"{API}/payments").json()["layers"]) == 1
+    stale = browser_responder.client.post(
+        f"{PAYMENTS}/delete", data={"confirmed": "yes"}, follow_redirects=False
+    )
+    assert stale.status_code == 403

@@ -13,7 +13,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from fireline.models import Service
+from fireline.models import AuditRecord, Service
 
 POLICIES = "/oncall/policies"
 API = "/api/v1/escalation-policies"
@@ -231,3 +231,68 @@ def test_unknown_policies_are_a_page_not_an_error(browser_responder):
     assert "No escalation policy" in missing.text
     assert browser_responder.get(POLICIES).status_code == 200
     assert "No escalation policies yet" in browser_responder.get(POLICIES).text
+
+
+def test_an_admin_deletes_a_policy_nothing_pages_through_after_confirming(
+    browser_admin, as_admin, policy, db
+):
+    path = f"{POLICIES}/{policy['id']}"
+    assert f'action="{path}/delete"' in browser_admin.get(path).text
+    assert as_admin.put(f"{API}/{policy['id']}/services", json={"services": []}).status_code == 200
+
+    asked = browser_admin.post(f"{path}/delete")
+
+    assert asked.status_code == 200
+    assert "Delete the escalation policy “Payments outage”?" in text_of(asked)
+    assert 'name="confirmed" value="yes"' in asked.text
+    assert 'name="csrf_token"' in asked.text
+    assert as_admin.get(f"{API}/{policy['id']}").status_code == 200  # nothing removed yet
+
+    deleted = browser_admin.post(f"{path}/delete", {"confirmed": "yes"})
+
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == f"{POLICIES}?done=deleted"
+    listed = browser_admin.get(deleted.headers["location"])
+    assert "The escalation policy is deleted." in listed.text
+    assert "Payments outage" not in listed.text
+    assert as_admin.get(f"{API}/{policy['id']}").status_code == 404
+    assert browser_admin.post(f"{path}/delete").status_code == 404
+    actions = db.scalars(
+        select(AuditRecord.action).where(AuditRecord.entity_type == "escalation_policy")
+    )
+    assert "escalation_policy.delete" in set(actions)
+
+
+def test_a_policy_a_service_pages_through_is_not_deleted(browser_admin, as_admin, policy):
+    refused = browser_admin.post(f"{POLICIES}/{policy['id']}/delete", {"confirmed": "yes"})
+
+    assert refused.status_code == 409
+    words = text_of(refused)
+    assert "It cannot be deleted" in words
+    assert "service 'checkout'" in words
+    assert 'name="confirmed"' not in refused.text
+    assert as_admin.get(f"{API}/{policy['id']}").status_code == 200
+
+
+def test_a_policy_a_routing_rule_pages_through_is_not_deleted(browser_admin, as_admin, policy):
+    assert as_admin.put(f"{API}/{policy['id']}/services", json={"services": []}).status_code == 200
+    rule = as_admin.post(
+        "/api/v1/routing-rules",
+        json={"name": "Card declines", "escalation_policy_id": policy["id"]},
+    )
+    assert rule.status_code == 201, rule.text
+
+    refused = browser_admin.post(f"{POLICIES}/{policy['id']}/delete", {"confirmed": "yes"})
+
+    assert refused.status_code == 409
+    assert "routing rule 'Card declines'" in text_of(refused)
+    assert as_admin.get(f"{API}/{policy['id']}").status_code == 200
+
+
+def test_only_admins_delete_policies(sign_in, responder, as_admin, policy):
+    browser = sign_in(responder)
+    path = f"{POLICIES}/{policy['id']}"
+    assert f'action="{path}/delete"' not in browser.get(path).text
+    for form in ({}, {"confirmed": "yes"}):
+        assert browser.post(f"{path}/delete", form).status_code == 403
+    assert as_admin.get(f"{API}/{policy['id']}").status_code == 200

@@ -4,6 +4,8 @@ the fields read back from a posted form, and the values layers.py takes.
 Members are an ordered column of person selects, one per turn; restrictions a column of rows
 (every day or a weekday, a start time, a length in minutes). A row left blank is skipped, and
 one spare blank row is always offered, so a list grows by saving, like the conditions editor.
+The priority decides which layer wins where two overlap (the higher one); a new layer is offered
+the next one up. The optional end is typed in the hand-off's time zone, like the start.
 Each layer's form has its own prefix (`layer-7.name`; `layer.name` for a new one), so a page
 with many of them ties each error to the right field.
 """
@@ -30,6 +32,8 @@ MIN_MEMBER_ROWS = 3
 WEEK_MINUTES = 7 * 24 * 60
 LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 NEW = "layer"
+MIN_PRIORITY, MAX_PRIORITY = 1, 1000
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what a datetime-local input holds
 
 
 def prefix_of(layer_id: int | None) -> str:
@@ -38,7 +42,9 @@ def prefix_of(layer_id: int | None) -> str:
 
 def stored(layer: ScheduleLayer) -> dict[str, Any]:
     """The layer as its form shows it: the hand-off in the layer's own zone."""
-    start = layer.rotation_start.astimezone(ZoneInfo(layer.timezone))
+    zone = ZoneInfo(layer.timezone)
+    start = layer.rotation_start.astimezone(zone)
+    ends = layer.ends_at.astimezone(zone).strftime(LOCAL_MINUTE) if layer.ends_at else ""
     return {
         "prefix": prefix_of(layer.id),
         "id": layer.id,
@@ -46,8 +52,10 @@ def stored(layer: ScheduleLayer) -> dict[str, Any]:
         "members": [str(member) for member in layer.members],
         "shift_length": str(layer.shift_length),
         "shift_unit": layer.shift_unit,
-        "rotation_start": start.strftime("%Y-%m-%dT%H:%M"),
+        "rotation_start": start.strftime(LOCAL_MINUTE),
         "timezone": layer.timezone,
+        "priority": str(layer.priority),
+        "ends_at": ends,
         "restrictions": [
             {
                 "weekday": "" if window.get("weekday") is None else str(window["weekday"]),
@@ -60,6 +68,8 @@ def stored(layer: ScheduleLayer) -> dict[str, Any]:
 
 
 def blank(schedule: Schedule) -> dict[str, Any]:
+    """A new layer's form: on top of the others (the next priority up, while there is one)."""
+    above = max((layer.priority for layer in schedule.layers), default=0) + 1
     return {
         "prefix": NEW,
         "id": None,
@@ -69,6 +79,8 @@ def blank(schedule: Schedule) -> dict[str, Any]:
         "shift_unit": "weeks",
         "rotation_start": "",
         "timezone": schedule.timezone,
+        "priority": str(above) if above <= MAX_PRIORITY else "",
+        "ends_at": "",
         "restrictions": [],
     }
 
@@ -94,6 +106,8 @@ def posted(form: FormData, layer_id: int | None) -> dict[str, Any]:
         "shift_unit": field("shift_unit"),
         "rotation_start": field("rotation_start"),
         "timezone": field("timezone"),
+        "priority": field("priority"),
+        "ends_at": field("ends_at"),
         "restrictions": windows,
     }
 
@@ -138,6 +152,15 @@ def layer_values(typed: dict[str, Any]) -> dict[str, Any]:
         typed["shift_length"], f"{prefix}.shift_length", 1, longest, f"a number of {unit}"
     )
     zone = checked_zone(typed["timezone"], f"{prefix}.timezone")
+    priority = None  # left blank: a new layer goes on top, an edited one keeps its own
+    if typed["priority"]:
+        priority = _whole(
+            typed["priority"], f"{prefix}.priority", MIN_PRIORITY, MAX_PRIORITY, "a whole number"
+        )
+    start = instant(typed["rotation_start"], zone, f"{prefix}.rotation_start")
+    ends_at = instant(typed["ends_at"], zone, f"{prefix}.ends_at")
+    if start is not None and ends_at is not None and ends_at <= start:
+        raise InvalidInput.on(f"{prefix}.ends_at", "must be after the first hand-off")
     windows = []
     for n, window in enumerate(typed["restrictions"]):
         field = f"{prefix}.restrictions.{n}"
@@ -159,7 +182,9 @@ def layer_values(typed: dict[str, Any]) -> dict[str, Any]:
         "members": typed["members"],
         "shift_length": length,
         "shift_unit": unit,
-        "rotation_start": instant(typed["rotation_start"], zone, f"{prefix}.rotation_start"),
+        "rotation_start": start,
         "timezone": zone,
         "restrictions": windows,
+        "priority": priority,
+        "ends_at": ends_at,
     }

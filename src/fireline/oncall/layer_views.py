@@ -1,4 +1,5 @@
-"""Rotation layers on a schedule's page, for on-call admins: add one, change one, delete one.
+"""Rotation layers on a schedule's page, for on-call admins: add one, change one (deleting one
+asks first: delete_views.py).
 
 A refused layer comes back on the schedule's page with its form open, filled in as typed and
 each reason beside its field (layer_forms.py reads and fills the form).
@@ -97,14 +98,3 @@ def layer_edit(
     except AppError as error:
         return _refused(request, db, me, settings, now, schedule, typed, error)
     return done(schedule, "layer-saved", "layers")
-
-
-@router.post(SCHEDULES + "/{ref}/layers/{layer_id}/delete")
-def layer_delete(
-    ref: str, layer_id: RowId, me: WebUser, db: DbSession, clock: AppClock
-) -> Response:
-    require(me, Permission.ONCALL_ADMIN)
-    schedule = schedules.get_schedule(db, ref)
-    layer = layers.get_layer(db, schedule=schedule, layer_id=layer_id)
-    layers.delete_layer(db, actor=me.actor, now=clock.now(), schedule=schedule, layer=layer)
-    return done(schedule, "layer-deleted", "layers")

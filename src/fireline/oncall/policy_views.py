@@ -54,7 +54,11 @@ REPEATS = [
     ("0", "Do not repeat"),
     *((str(n), f"{n} more time{'s' if n > 1 else ''}") for n in range(1, 10)),
 ]
-NOTICES = {"created": "The escalation policy is made.", "saved": "Saved."}
+NOTICES = {
+    "created": "The escalation policy is made.",
+    "saved": "Saved.",
+    "deleted": "The escalation policy is deleted.",
+}
 SPARE = {"delay_minutes": "15", "users": [], "schedules": [], "spare": True}
 
 
@@ -207,6 +211,7 @@ def policy_list(request: Request, me: WebUser, db: DbSession, clock: AppClock) -
         "target_users": users,
         "target_schedules": targets,
         "can_admin": me.can(Permission.ONCALL_ADMIN),
+        "notice": NOTICES.get(request.query_params.get("done", "")),
     }
     return page(request, "oncall/policies.html", context)
 

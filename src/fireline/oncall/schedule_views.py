@@ -43,7 +43,7 @@ from fireline.oncall.views import (
     zone_choices,
 )
 from fireline.web.deps import WebUser, require
-from fireline.web.settings_views import PostedForm, Refusal, RowId, all_or_nothing, text_of
+from fireline.web.settings_views import PostedForm, Refusal, all_or_nothing, text_of
 from fireline.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -268,17 +268,6 @@ def override_add(
     beyond = not window.start <= made.starts_at < window.end
     first_day = made.starts_at.astimezone(zone_info).date() if beyond else None
     return done(schedule, "override", "overrides", first_day)
-
-
-@router.post(SCHEDULES + "/{ref}/overrides/{override_id}/delete")
-def override_remove(
-    ref: str, override_id: RowId, me: WebUser, db: DbSession, clock: AppClock
-) -> Response:
-    require(me, Permission.ONCALL_WRITE)
-    schedule = schedules.get_schedule(db, ref)
-    found = overrides.get_override(db, schedule=schedule, override_id=override_id)
-    overrides.remove_override(db, actor=me.actor, now=clock.now(), override=found)
-    return done(schedule, "override-removed", "overrides")
 
 
 @router.post(SCHEDULES + "/{ref}/calendar/rotate")

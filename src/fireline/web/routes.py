@@ -25,6 +25,7 @@ from fireline.incidents import (
 from fireline.incidents import views as incident_views
 from fireline.jobs import views as jobs_views
 from fireline.notify import views as notify_views
+from fireline.oncall import delete_views as oncall_delete_views
 from fireline.oncall import layer_views as oncall_layer_views
 from fireline.oncall import policy_views as oncall_policy_views
 from fireline.oncall import schedule_views as oncall_schedule_views
@@ -52,6 +53,7 @@ ROUTERS = [
     *(alert_views.router, alert_settings_views.router, alert_rule_views.router),
     alert_maintenance_views.router,
     *(oncall_views.router, oncall_schedule_views.router, oncall_layer_views.router),
+    oncall_delete_views.router,  # asks before removing schedules, policies, layers, overrides
     oncall_policy_views.router,  # GET /oncall/policies/new before /oncall/policies/{id}
 ]
 
