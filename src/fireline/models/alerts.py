@@ -92,7 +92,13 @@ class Alert(Base):
         ),
         Index("ix_alerts_status_id", "status", "id"),
         Index("ix_alerts_service_id", "service_id", "id"),
-        Index("ix_alerts_incident_id", "incident_id"),
+        # Most alerts belong to no incident: index only those that do.
+        Index(
+            "ix_alerts_incident_id",
+            "incident_id",
+            sqlite_where=text("incident_id IS NOT NULL"),
+            postgresql_where=text("incident_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
