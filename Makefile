@@ -69,6 +69,7 @@ bench: install
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) var .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache
