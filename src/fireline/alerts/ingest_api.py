@@ -38,7 +38,6 @@ from fireline.models import ChangeEvent, Integration, IntegrationType
 router = APIRouter(tags=["ingest"])
 
 MAX_BODY_BYTES = 512 * 1024  # PagerDuty's limit for one event
-PROBLEM = "application/problem+json"
 
 
 class PayloadTooLarge(AppError):
@@ -262,11 +261,7 @@ def mapping_of(integration: Integration) -> generic.Mapping:
     """The integration's stored mapping, or the default one when it has none."""
     if not integration.mapping:
         return generic.DEFAULT_MAPPING
-    stored = dict(integration.mapping)
-    for listed in ("resolve_values", "acknowledge_values"):
-        if listed in stored:
-            stored[listed] = tuple(stored[listed])
-    return generic.Mapping(**stored)
+    return generic.Mapping.from_stored(integration.mapping)
 
 
 # --- The fast path ------------------------------------------------------------------------------

@@ -64,12 +64,8 @@ def integration_urls(settings: Settings, integration: Integration) -> list[Endpo
 def checked_mapping(raw: dict[str, Any]) -> dict[str, Any]:
     """A generic webhook mapping fit to store, or InvalidInput naming each problem."""
     stored = {name: value for name, value in raw.items() if value is not None}
-    readable: dict[str, Any] = {
-        name: tuple(value) if isinstance(value, list) else value for name, value in stored.items()
-    }
     try:
-        mapping = generic.Mapping(**readable)
-        generic.validate_mapping(mapping)
+        generic.validate_mapping(generic.Mapping.from_stored(stored))
     except generic.InvalidMapping as invalid:
         raise InvalidInput(
             detail="The mapping cannot be used: " + "; ".join(invalid.errors),

@@ -20,7 +20,6 @@ from fireline.errors import Conflict, NotFound
 from fireline.incidents.recording import add_entry
 from fireline.models import Alert, AlertStatus, Incident
 
-ALERTS_ACTOR = Actor.system("alerts")
 __all__ = ["OPEN", "Outcome", "ingest", "ingest_many"]
 
 

@@ -97,6 +97,16 @@ class Mapping:
     severity_map: dict[str, AlertSeverity] = field(default_factory=dict)
     default_severity: AlertSeverity = "warning"
 
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Mapping:
+        """The mapping kept as JSON (lists where the fields hold tuples; nulls for unset)."""
+        fields: dict[str, Any] = {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in stored.items()
+            if value is not None
+        }
+        return cls(**fields)
+
 
 # For a body such as {"id": "42", "title": "Disk full", "status": "open", "severity": "high"}.
 DEFAULT_MAPPING = Mapping(
