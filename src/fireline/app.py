@@ -22,6 +22,10 @@ from fireline.api import problems
 from fireline.audit.api import router as audit_router
 from fireline.catalog.api import router as catalog_router
 from fireline.clock import Clock, SystemClock
+from fireline.comms.admin_api import router as comms_admin_router
+from fireline.comms.public_views import router as status_page_router
+from fireline.comms.stakeholders_api import router as stakeholders_router
+from fireline.comms.subscriber_views import router as subscribers_router
 from fireline.config import Settings, get_settings
 from fireline.db import make_engine, make_session_factory
 from fireline.incidents.api import router as incidents_router
@@ -86,8 +90,12 @@ def create_app(
         alerts_admin_router,
         oncall_router,
         oncall_calendar_router,
+        comms_admin_router,
+        stakeholders_router,
     ):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
+    for router in (status_page_router, subscribers_router):
+        app.include_router(router)  # public: HTML and Statuspage-shaped JSON, not problem+json
     web.install(app)
     app.add_middleware(IngestFastPath)  # inside the request metrics and ids, ahead of the rest
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

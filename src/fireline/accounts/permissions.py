@@ -28,6 +28,8 @@ class Permission(StrEnum):
     ONCALL_READ = "oncall:read"
     ONCALL_WRITE = "oncall:write"  # overrides: responders swap shifts among themselves
     ONCALL_ADMIN = "oncall:admin"  # schedules, layers, escalation policies
+    STATUSPAGE_WRITE = "statuspage:write"  # publish incidents, post updates, stakeholder updates
+    STATUSPAGE_ADMIN = "statuspage:admin"  # pages, components, templates, subscribers, audiences
 
 
 _READ = frozenset(
@@ -48,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CATALOG_WRITE,
         Permission.ALERTS_WRITE,
         Permission.ONCALL_WRITE,
+        Permission.STATUSPAGE_WRITE,
     },
     Role.ADMIN: frozenset(Permission),
 }

@@ -15,6 +15,7 @@ from fireline.alerts import settings_views as alert_settings_views
 from fireline.alerts import views as alert_views
 from fireline.audit import views as audit_views
 from fireline.catalog import views as catalog_views
+from fireline.comms import views as comms_views
 from fireline.incidents import (
     action_views,
     declare_views,
@@ -55,6 +56,7 @@ ROUTERS = [
     *(oncall_views.router, oncall_schedule_views.router, oncall_layer_views.router),
     oncall_delete_views.router,  # asks before removing schedules, policies, layers, overrides
     oncall_policy_views.router,  # GET /oncall/policies/new before /oncall/policies/{id}
+    comms_views.router,
 ]
 
 
