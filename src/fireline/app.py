@@ -26,6 +26,7 @@ from fireline.comms.admin_api import router as comms_admin_router
 from fireline.comms.public_views import router as status_page_router
 from fireline.comms.stakeholders_api import router as stakeholders_router
 from fireline.comms.subscriber_views import router as subscribers_router
+from fireline.comms.subscribers_api import router as subscribers_admin_router
 from fireline.config import Settings, get_settings
 from fireline.db import make_engine, make_session_factory
 from fireline.incidents.api import router as incidents_router
@@ -91,6 +92,7 @@ def create_app(
         oncall_router,
         oncall_calendar_router,
         comms_admin_router,
+        subscribers_admin_router,
         stakeholders_router,
     ):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
