@@ -63,13 +63,14 @@ browser:
 contract:
 	command -v prometheus-alertmanager >/dev/null || (apt-get install -y prometheus-alertmanager || (apt-get update && apt-get install -y prometheus-alertmanager))
 
-## make bench: benchmarks; each prints its figures. Needs PostgreSQL and wrk (installed if missing).
+## make bench: benchmarks; each prints its figures. Needs PostgreSQL, wrk and nginx (installed if missing).
 bench: install
 	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/statuspage.py
 
 clean:
 	rm -rf $(VENV) var .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache
