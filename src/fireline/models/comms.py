@@ -120,7 +120,7 @@ class StatusPage(Base):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    # The product's own site (Statuspage's page.url) and where readers get help.
+    # The product's own site (linked from the page header) and where readers get help.
     homepage_url: Mapped[str] = mapped_column(String(2000), default="")
     support_url: Mapped[str] = mapped_column(String(2000), default="")
     time_zone: Mapped[str] = mapped_column(String(60), default="Etc/UTC")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -251,6 +252,51 @@ def _queue(
         created_at=now,
         updated_at=now,
     )
+    return _pending(session, delivery, now)
+
+
+def queue_message(
+    session: Session,
+    *,
+    event: str,
+    transport: Transport,
+    target: str,
+    message: dict[str, Any],
+    reason: str,
+    key: str,
+    now: datetime,
+    incident: Incident | None = None,
+) -> Delivery:
+    """Queue a message rendered by the caller (an email with `subject`, `text`, `html` and
+    optional `headers`; a webhook's JSON document) to one target, with one `notify.deliver`
+    job, in the caller's transaction. Asking again with the same `key` returns the first
+    delivery and queues nothing.
+
+    For destinations that are neither a contact method nor a channel (status page
+    subscribers): their webhooks are posted unsigned, as Statuspage's are, since there is no
+    secret to sign with."""
+    key = key[:300]
+    existing = _existing(session, key)
+    if existing is not None:
+        return existing
+    delivery = Delivery(
+        event=event,
+        transport=transport.value,
+        target=target,
+        incident_id=incident.id if incident is not None else None,
+        message=message,
+        reason=reason,
+        state=DeliveryState.PENDING.value,
+        attempts=0,
+        dedupe_key=key,
+        created_at=now,
+        updated_at=now,
+    )
+    return _pending(session, delivery, now)
+
+
+def _pending(session: Session, delivery: Delivery, now: datetime) -> Delivery:
+    """Add a pending delivery and the job that sends it."""
     session.add(delivery)
     session.flush()
     enqueue(

@@ -170,6 +170,14 @@ def _compose_email(
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(text)
     email.add_alternative(html, subtype="html")
+    # Headers the sender asked for, as `headers` in the message (a subscriber email's RFC 8058
+    # List-Unsubscribe and List-Unsubscribe-Post). One line each, and never one set above.
+    extra: dict[str, Any] = message.get("headers") or {}
+    for name, value in extra.items():
+        line = f"{name}{value}"
+        if name in email or "\r" in line or "\n" in line or ":" in name:
+            raise ValueError(f"The stored email has a header that cannot be sent: {name}.")
+        email[name] = str(value)
     return email
 
 
