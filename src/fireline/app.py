@@ -24,6 +24,7 @@ from fireline.catalog.api import router as catalog_router
 from fireline.clock import Clock, SystemClock
 from fireline.comms.admin_api import router as comms_admin_router
 from fireline.comms.public_views import router as status_page_router
+from fireline.comms.publishing_api import router as publishing_router
 from fireline.comms.stakeholders_api import router as stakeholders_router
 from fireline.comms.subscriber_views import router as subscribers_router
 from fireline.comms.subscribers_api import router as subscribers_admin_router
@@ -92,6 +93,7 @@ def create_app(
         oncall_router,
         oncall_calendar_router,
         comms_admin_router,
+        publishing_router,
         subscribers_admin_router,
         stakeholders_router,
     ):

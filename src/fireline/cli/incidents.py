@@ -159,3 +159,19 @@ def show(
         echo_json({"incident": incident, "timeline": entries})
     else:
         _render.incident_page(incident, entries)
+
+
+@app.command()
+def macro(
+    ref: Annotated[
+        str, typer.Argument(metavar="REF", help="Incident reference or number, e.g. INC-42 or 42.")
+    ],
+    as_json: Json = False,
+) -> None:
+    """Print the support macro: a ready reply for customers, linking to the public incident."""
+    answer = call("GET", incident_path(ref) + "/macro")
+    if as_json:
+        echo_json(answer)
+        return
+    say(answer["text"])
+    note(f"Link: {answer['url']}")

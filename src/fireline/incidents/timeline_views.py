@@ -3,7 +3,6 @@ and status updates, with a preview that shows how an update will read before it 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
 from fireline.accounts.permissions import Permission
+from fireline.comms.wording import speculation_in, warning
 from fireline.errors import InvalidInput
 from fireline.incidents import service, timeline
 from fireline.incidents.action_views import FormText, IncidentForm, instant_field, validated
@@ -25,19 +25,6 @@ from fireline.web.deps import require
 from fireline.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-
-# Words that guess at a cause: a public update says what is known; the cause comes later, in the
-# post-incident report, once it is known.
-SPECULATION = re.compile(
-    r"\b(probably|we think|we believe|root cause|caused by|likely|possibly|might be|suspect\w*)\b",
-    re.IGNORECASE,
-)
-
-
-def speculation_in(*texts: str) -> list[str]:
-    """The speculative phrases in `texts`, each once, in the order they first appear."""
-    found = [match.group(0).lower() for text in texts for match in SPECULATION.finditer(text)]
-    return list(dict.fromkeys(found))
 
 
 @router.post(INCIDENT + "/timeline")
@@ -149,11 +136,7 @@ def draft_preview(values: Mapping[str, str], now: datetime) -> UpdatePreview:
     if next_at is not None and next_at <= now:
         warnings.append("The next update time has passed; choose a time in the future.")
     if public and (found := speculation_in(*(values[name] for name in labels))):
-        words = ", ".join(f"“{phrase}”" for phrase in found)
-        warnings.append(
-            f"This reads as a guess about the cause ({words}). Say what is known now; the cause "
-            "belongs in the post-incident report."
-        )
+        warnings.append(warning(found))
     parts = response.UpdateParts(
         audience=values["audience"],
         current_impact=values["current_impact"].strip(),

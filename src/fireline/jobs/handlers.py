@@ -49,6 +49,8 @@ def default_handlers(settings: Settings | None = None) -> dict[str, Handler]:
     # Imported here: the domains' handlers import this module for JobContext and Handler.
     from fireline.alerts.heartbeats import HEARTBEAT_CHECK_JOB, check_heartbeat
     from fireline.alerts.paging import ESCALATE_JOB, make_escalate
+    from fireline.comms.maintenance import make_handlers as maintenance_handlers
+    from fireline.comms.stakeholders import EXEC_NOTICE_JOB, make_send_exec_notice
     from fireline.jobs.prune import PRUNE_JOB, prune
     from fireline.notify.deliver import make_deliver
     from fireline.response.automation import AUTOMATION_JOB, make_run_rule
@@ -67,6 +69,8 @@ def default_handlers(settings: Settings | None = None) -> dict[str, Handler]:
         PRUNE_JOB: prune,
         ESCALATE_JOB: make_escalate(settings),
         HEARTBEAT_CHECK_JOB: check_heartbeat,
+        EXEC_NOTICE_JOB: make_send_exec_notice(settings),
+        **maintenance_handlers(settings),
     }
 
 
@@ -74,7 +78,9 @@ def quick_kinds() -> frozenset[str]:
     """The kinds whose handlers only touch the database and take milliseconds: a worker lets a
     run of them share one commit (see Worker). Any other kind, in particular one that calls out
     to another system, commits alone, so that its wait holds back no other job's commit."""
+    from fireline.comms.maintenance import END_JOB, REMINDER_JOB, START_JOB
     from fireline.response.playbooks.tasks import TASK_DUE_JOB
     from fireline.response.timers import CLOCK_JOB
 
-    return frozenset({PING, CLOCK_JOB, TASK_DUE_JOB})
+    # The maintenance jobs only queue deliveries (notify.deliver jobs) besides their rows.
+    return frozenset({PING, CLOCK_JOB, TASK_DUE_JOB, START_JOB, END_JOB, REMINDER_JOB})

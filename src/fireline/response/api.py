@@ -6,43 +6,82 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from fireline.api.deps import AppClock, DbSession, IncidentReader, IncidentWriter
+from fireline.accounts.permissions import Permission
+from fireline.api.deps import AppClock, AppSettings, DbSession, IncidentReader, IncidentWriter
 from fireline.api.responses import json_response
+from fireline.comms import publishing
+from fireline.comms.publishing_schemas import PublicStatusUpdateCreate
+from fireline.errors import Conflict, InvalidInput
 from fireline.incidents.queries import get_incident
 from fireline.incidents.schemas import TimelineEntryOut
+from fireline.models import PublicStatus
+from fireline.models.comms import ENDED_STATUSES
 from fireline.response import service
 from fireline.response.clocks import ObligationKind
 from fireline.response.reactions import after_change
-from fireline.response.schemas import ObligationOut, StatusUpdateCreate, WaiverCreate
+from fireline.response.schemas import ObligationOut, WaiverCreate
 
 router = APIRouter(prefix="/api/v1", tags=["response"])
 
 
 @router.post("/incidents/{ref}/updates", status_code=201, response_model=TimelineEntryOut)
 def post_update(
-    ref: str, body: StatusUpdateCreate, principal: IncidentWriter, db: DbSession, clock: AppClock
+    ref: str,
+    body: PublicStatusUpdateCreate,
+    principal: IncidentWriter,
+    db: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
 ) -> Response:
     """Post a public or internal status update: current impact, what is being done, what users
     should do (public updates) and when the next update comes. It lands on the timeline as a
     `public_update` or `internal_update` entry and meets the update the incident owes.
-    Incidents in triage or declined owe no updates and refuse them (409)."""
+    Incidents in triage or declined owe no updates and refuse them (409).
+
+    A public update of an incident published on a status page (an unresolved public incident)
+    is posted there too, which needs statuspage:write; `status` moves the public incident to
+    investigating, identified or monitoring, and is refused for any other update."""
     incident = get_incident(db, ref, for_update=True)
     now = clock.now()
-    entry = service.post_update(
+    parts = service.UpdateParts(
+        audience=body.audience,
+        current_impact=body.current_impact,
+        doing_now=body.doing_now,
+        users_should=body.users_should,
+        next_update_at=body.next_update_at,
+    )
+    public = None
+    if body.audience == service.PUBLIC and publishing.allows_updates(incident):
+        public = publishing.public_incident_for(db, incident)
+    if public is None or public.status in ENDED_STATUSES:
+        if body.status is not None:
+            raise InvalidInput.on(
+                "status", "is set only by a public update of a published, unresolved incident"
+            )
+        entry = service.post_update(
+            db, actor=principal.actor, now=now, incident=incident, parts=parts
+        )
+        after_change(db, incident=incident, now=now)
+        return json_response(TimelineEntryOut.of(entry), status_code=201)
+    principal.require(Permission.STATUSPAGE_WRITE)
+    update = publishing.post_public_update(
         db,
         actor=principal.actor,
         now=now,
-        incident=incident,
-        parts=service.UpdateParts(
-            audience=body.audience,
+        base_url=settings.base_url,
+        public_incident=public,
+        status=PublicStatus(body.status or public.status),
+        parts=publishing.PublicParts(
             current_impact=body.current_impact,
             doing_now=body.doing_now,
-            users_should=body.users_should,
+            users_should=body.users_should or "",
             next_update_at=body.next_update_at,
         ),
     )
-    after_change(db, incident=incident, now=now)
-    return json_response(TimelineEntryOut.of(entry), status_code=201)
+    posted = publishing.timeline_entry_of(db, update)
+    if posted is None:  # pragma: no cover - an incident taking updates always gets its entry
+        raise Conflict(detail=f"{incident.reference} took no timeline entry.")
+    return json_response(TimelineEntryOut.of(posted), status_code=201)
 
 
 @router.get("/incidents/{ref}/obligations", response_model=list[ObligationOut])

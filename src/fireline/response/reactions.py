@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fireline.comms.stakeholders import exec_notice_wanted
 from fireline.incidents.lifecycle import Status
 from fireline.models import Incident
 from fireline.response import automation
@@ -36,6 +37,8 @@ def after_change(
     for each in (*([trigger] if trigger is not None else []), *also):
         event = Event(trigger=each, key=uuid.uuid4().hex, details=details or {})
         automation.fire(session, incident=incident, event=event, now=now)
+        if each in (Trigger.INCIDENT_DECLARED, Trigger.SEVERITY_CHANGED):
+            exec_notice_wanted(session, incident=incident, now=now)
 
 
 def after_status_change(
