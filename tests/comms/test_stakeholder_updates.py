@@ -20,6 +20,7 @@ from fireline.incidents.queries import get_incident
 from fireline.jobs.handlers import JobContext, default_handlers
 from fireline.jobs.worker import Worker
 from fireline.models import Delivery, Job
+from fireline.notify.transports import verify
 
 AUDIENCES = "/api/v1/audiences"
 INCIDENTS = "/api/v1/incidents"
@@ -101,7 +102,7 @@ def timeline(api, ref, kind):
 def test_a_stakeholder_update_reaches_support_by_email_and_webhook_and_meets_the_internal_clock(
     as_admin, as_responder, reachable, smtp_server, worker, clock
 ):
-    audience(
+    support = audience(
         as_admin,
         "Support",
         "support",
@@ -141,6 +142,14 @@ def test_a_stakeholder_update_reaches_support_by_email_and_webhook_and_meets_the
     hook, slack = reachable.requests
     assert (hook.path, hook.status, slack.path) == ("/support", 200, "/slack")
     assert hook.json()["event"] == "stakeholder.update"
+    # Signed with the audience's secret, as the README tells receivers to check.
+    assert verify(
+        support["signing_secret"],
+        signature=hook.headers["X-Fireline-Signature"],
+        timestamp=hook.headers["X-Fireline-Timestamp"],
+        body=hook.body,
+        now=clock.now(),
+    )
     assert hook.json()["stakeholder_update"] == {
         "time": "2026-01-05T10:12:00Z",
         "current_status": "Investigating; the 09:40 deploy is being rolled back",

@@ -35,7 +35,6 @@ from fireline.models import (
     Audience,
     AudienceKind,
     Delivery,
-    DeliveryState,
     Incident,
     TimelineEntry,
     Transport,
@@ -43,7 +42,7 @@ from fireline.models import (
 )
 from fireline.notify.notice import Notice
 from fireline.notify.render import render
-from fireline.notify.service import DELIVER_JOB, DELIVERY_ATTEMPTS, incident_ref
+from fireline.notify.service import incident_ref, queue_message
 from fireline.response.clocks import ClockPolicy
 from fireline.response.service import (
     EXEC_NOTICE_KIND,
@@ -141,33 +140,22 @@ def _queue(
     key: str,
     now: datetime,
 ) -> Delivery:
-    """A delivery to one audience recipient and its `notify.deliver` job, as notify/service.py
-    queues them for channels. The key names the update's timeline entry, so one update never
+    """A delivery to one audience recipient and its `notify.deliver` job; webhooks are signed
+    with the audience's secret. The key names the update's timeline entry, so one update never
     queues the same delivery twice."""
     transport = Transport(recipient["transport"])
-    delivery = Delivery(
+    return queue_message(
+        session,
         event=notice.event,
-        transport=transport.value,
+        transport=transport,
         target=str(recipient["target"]),
-        incident_id=incident.id,
         message=_message(transport, notice, incident),
         reason=f"Stakeholder update to the {audience.name} audience ({audience.kind}).",
-        state=DeliveryState.PENDING.value,
-        attempts=0,
-        dedupe_key=key,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(delivery)
-    session.flush()
-    enqueue(
-        session,
-        kind=DELIVER_JOB,
-        payload={"delivery_id": delivery.id},
+        key=key,
         now=now,
-        max_attempts=DELIVERY_ATTEMPTS,
+        incident=incident,
+        audience=audience,
     )
-    return delivery
 
 
 def _required(field: str, value: str) -> str:

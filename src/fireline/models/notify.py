@@ -96,6 +96,10 @@ class Delivery(Base):
         ForeignKey("contact_methods.id", ondelete="SET NULL")
     )
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    # A stakeholder update's audience, whose secret signs its webhook deliveries.
+    audience_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stakeholder_audiences.id", ondelete="SET NULL")
+    )
     # What to send, rendered at enqueue time: subject, text, html, json payload.
     message: Mapped[dict[str, Any]]
     reason: Mapped[str] = mapped_column(Text, default="")  # why it was sent (or skipped)

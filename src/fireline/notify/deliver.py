@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from fireline.config import Settings
 from fireline.jobs.handlers import Handler, JobContext, RetryLater
-from fireline.models import Channel, ContactMethod, Delivery, DeliveryAttempt, DeliveryState
+from fireline.models import (
+    Audience,
+    Channel,
+    ContactMethod,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+)
 from fireline.models.notify import Transport
 from fireline.notify import transports
 from fireline.notify.transports import Outcome
@@ -88,6 +95,9 @@ def _secret(session: Session, delivery: Delivery) -> str | None:
     if delivery.contact_method_id is not None:
         method = session.get(ContactMethod, delivery.contact_method_id)
         return method.secret if method is not None else None
+    if delivery.audience_id is not None:
+        audience = session.get(Audience, delivery.audience_id)
+        return audience.secret if audience is not None else None
     return None
 
 

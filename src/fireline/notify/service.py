@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fireline.jobs.queue import enqueue
 from fireline.models import (
+    Audience,
     Channel,
     ContactMethod,
     Delivery,
@@ -266,15 +267,15 @@ def queue_message(
     key: str,
     now: datetime,
     incident: Incident | None = None,
+    audience: Audience | None = None,
 ) -> Delivery:
     """Queue a message rendered by the caller (an email with `subject`, `text`, `html` and
     optional `headers`; a webhook's JSON document) to one target, with one `notify.deliver`
     job, in the caller's transaction. Asking again with the same `key` returns the first
     delivery and queues nothing.
 
-    For destinations that are neither a contact method nor a channel (status page
-    subscribers): their webhooks are posted unsigned, as Statuspage's are, since there is no
-    secret to sign with."""
+    Webhooks to a stakeholder `audience` are signed with its secret; those to status page
+    subscribers are posted unsigned, as Statuspage's are."""
     key = key[:300]
     existing = _existing(session, key)
     if existing is not None:
@@ -284,6 +285,7 @@ def queue_message(
         transport=transport.value,
         target=target,
         incident_id=incident.id if incident is not None else None,
+        audience_id=audience.id if audience is not None else None,
         message=message,
         reason=reason,
         state=DeliveryState.PENDING.value,

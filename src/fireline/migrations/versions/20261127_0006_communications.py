@@ -357,10 +357,24 @@ def upgrade() -> None:
             unique=False,
         )
 
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("audience_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_deliveries_audience_id_stakeholder_audiences"),
+            "stakeholder_audiences",
+            ["audience_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     _seed()
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_deliveries_audience_id_stakeholder_audiences"), type_="foreignkey"
+        )
+        batch_op.drop_column("audience_id")
     with op.batch_alter_table("status_component_changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_status_component_changes_public_incident_id"))
         batch_op.drop_index("ix_status_component_changes_component")
