@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from fireline import __version__, health
@@ -23,6 +24,9 @@ from fireline.audit.api import router as audit_router
 from fireline.catalog.api import router as catalog_router
 from fireline.clock import Clock, SystemClock
 from fireline.comms.admin_api import router as comms_admin_router
+from fireline.comms.cache import PublicCache
+from fireline.comms.fastpath import PublicFastPath
+from fireline.comms.public_views import PublicDocuments
 from fireline.comms.public_views import router as status_page_router
 from fireline.comms.publishing_api import router as publishing_router
 from fireline.comms.stakeholders_api import router as stakeholders_router
@@ -74,6 +78,12 @@ def create_app(
         clock=app.state.clock,
     )
     app.state.job_worker = None  # the embedded worker's thread while the app serves (_lifespan)
+    app.state.public_cache = PublicCache(
+        open_session=lambda: app.state.session_factory(),  # noqa: PLW0108 (swapped by tests)
+        clock=app.state.clock,
+        base_url=settings.base_url,
+        documents=PublicDocuments(),
+    )
     problems.install(app)
     app.include_router(health.router)
     for router in (
@@ -98,10 +108,11 @@ def create_app(
         stakeholders_router,
     ):
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
-    for router in (status_page_router, subscribers_router):
+    for router in (subscribers_router, status_page_router):
         app.include_router(router)  # public: HTML and Statuspage-shaped JSON, not problem+json
     web.install(app)
     app.add_middleware(IngestFastPath)  # inside the request metrics and ids, ahead of the rest
+    app.add_middleware(PublicFastPath)  # status-page reads from the public cache's bytes
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
 
@@ -115,6 +126,12 @@ def settle_heap() -> None:
     (bench/web.py). Frozen, a full collection only looks at what requests left behind."""
     gc.collect()
     gc.freeze()
+
+
+def _shares_one_connection(session_factory: sessionmaker[Session]) -> bool:
+    """Whether every session is bound to one connection (the tests' rolled-back transaction),
+    which a background thread must not use alongside the requests."""
+    return isinstance(session_factory.kw.get("bind"), Connection)
 
 
 @asynccontextmanager
@@ -133,9 +150,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         app.state.job_worker = WorkerThread(worker)
         app.state.job_worker.start()
+    if not _shares_one_connection(app.state.session_factory):
+        app.state.public_cache.start()  # polls page versions in a thread (comms/cache.py)
     try:
         yield
     finally:
+        app.state.public_cache.stop()
         if app.state.job_worker is not None:
             await run_in_threadpool(app.state.job_worker.stop)
             app.state.job_worker = None
