@@ -21,6 +21,22 @@ PUBLIC = {
     # Calendar apps fetch on-call feeds by the secret in the URL.
     ("GET", "/oncall/calendars/schedules/{token}.ics"),
     ("GET", "/oncall/calendars/users/{token}.ics"),
+    # Status pages are public: Statuspage-compatible JSON for widgets and exporters.
+    *(
+        (method, prefix + document)
+        for method in ("GET",)
+        for prefix in ("/api/v2/", "/status/{slug}/api/v2/")
+        for document in (
+            "summary.json",
+            "status.json",
+            "components.json",
+            "incidents.json",
+            "incidents/unresolved.json",
+            "scheduled-maintenances.json",
+            "scheduled-maintenances/upcoming.json",
+            "scheduled-maintenances/active.json",
+        )
+    ),
 }
 # Writes any signed-in person may make about themselves, or that only read.
 OPEN_TO_VIEWERS = {
@@ -62,6 +78,9 @@ PLACEHOLDERS = {
     "override_id": "1",
     "policy_id": "1",
     "token": "not-a-token",
+    "code": "0123456789ab",
+    "audience_id": "1",
+    "template_id": "1",
 }
 
 
