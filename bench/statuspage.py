@@ -305,7 +305,7 @@ http {{
         listen 127.0.0.1:{port};
         root {home}/site;
         charset utf-8;
-        charset_types text/html application/json;
+        charset_types application/json;
         location = /status {{ try_files /status.html =404; }}
     }}
 }}
@@ -332,6 +332,11 @@ def nginx(saved: dict[str, bytes], home: Path) -> Iterator[str]:
         target = home / "site" / ("status.html" if path == "/status" else path.lstrip("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
+    for folder in (home, *(p for p in (home / "site").rglob("*") if p.is_dir()), home / "site"):
+        folder.chmod(0o755)  # nginx's workers run as an unprivileged user
+    for file in (home / "site").rglob("*"):
+        if file.is_file():
+            file.chmod(0o644)
     conf = home / "nginx.conf"
     conf.write_text(NGINX_CONF.format(home=home, port=port))
     server = subprocess.Popen([binary, "-c", str(conf), "-g", "daemon off;"])
