@@ -15,6 +15,11 @@ from fireline.alerts import settings_views as alert_settings_views
 from fireline.alerts import views as alert_views
 from fireline.audit import views as audit_views
 from fireline.catalog import views as catalog_views
+from fireline.comms import audience_views as comms_audience_views
+from fireline.comms import component_views as comms_component_views
+from fireline.comms import maintenance_views as comms_maintenance_views
+from fireline.comms import subscriber_admin_views as comms_subscriber_admin_views
+from fireline.comms import template_views as comms_template_views
 from fireline.comms import views as comms_views
 from fireline.incidents import (
     action_views,
@@ -56,7 +61,10 @@ ROUTERS = [
     *(oncall_views.router, oncall_schedule_views.router, oncall_layer_views.router),
     oncall_delete_views.router,  # asks before removing schedules, policies, layers, overrides
     oncall_policy_views.router,  # GET /oncall/policies/new before /oncall/policies/{id}
-    comms_views.router,
+    comms_views.router,  # status pages: the list, each page's settings and components
+    *(comms_component_views.router, comms_maintenance_views.router),
+    *(comms_subscriber_admin_views.router, comms_template_views.router),
+    comms_audience_views.router,
 ]
 
 
