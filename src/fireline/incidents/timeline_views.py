@@ -11,13 +11,15 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
 from fireline.accounts.permissions import Permission
+from fireline.comms import publishing
 from fireline.comms.wording import speculation_in, warning
 from fireline.errors import InvalidInput
 from fireline.incidents import service, timeline
 from fireline.incidents.action_views import FormText, IncidentForm, instant_field, validated
 from fireline.incidents.schemas import TimelineEntryCreate
 from fireline.incidents.views import INCIDENT, FormState, IncidentPage, UpdatePreview, is_htmx
-from fireline.models import Incident
+from fireline.models import Incident, PublicStatus
+from fireline.models.comms import ENDED_STATUSES
 from fireline.response import service as response
 from fireline.response.reactions import after_change
 from fireline.response.schemas import StatusUpdateCreate
@@ -96,7 +98,8 @@ UpdateFields = Annotated[dict[str, str], Depends(_update_fields)]
 
 @router.post(INCIDENT + "/updates")
 def post_update(ref: str, post: IncidentForm, values: UpdateFields) -> Response:
-    """Post a public or internal update; it meets the update the incident owes."""
+    """Post a public or internal update; it meets the update the incident owes. A public update
+    of an incident published on a status page is posted there too (statuspage:write)."""
 
     def change(incident: Incident, now: datetime) -> None:
         body = validated(
@@ -107,6 +110,27 @@ def post_update(ref: str, post: IncidentForm, values: UpdateFields) -> Response:
                 "next_update_at": instant_field(values["next_update_at"], "next_update_at"),
             },
         )
+        public = None
+        if body.audience == response.PUBLIC and publishing.allows_updates(incident):
+            public = publishing.public_incident_for(post.db, incident)
+        if public is not None and public.status not in ENDED_STATUSES:
+            # Published: the update goes on the status page too, as through the API.
+            require(post.me, Permission.STATUSPAGE_WRITE)
+            publishing.post_public_update(
+                post.db,
+                actor=post.me.actor,
+                now=now,
+                base_url=post.request.app.state.settings.base_url,
+                public_incident=public,
+                status=PublicStatus(public.status),
+                parts=publishing.PublicParts(
+                    current_impact=body.current_impact,
+                    doing_now=body.doing_now,
+                    users_should=body.users_should or "",
+                    next_update_at=body.next_update_at,
+                ),
+            )
+            return
         parts = response.UpdateParts(
             audience=body.audience,
             current_impact=body.current_impact,

@@ -25,6 +25,7 @@ from fireline.alerts.changes import changes_before_impact
 from fireline.api.deps import AppClock, DbSession
 from fireline.api.pagination import decode_time_cursor, encode_time_cursor
 from fireline.clock import as_utc
+from fireline.comms.publishing import public_incident_for
 from fireline.errors import AppError, Conflict, FieldProblem, InvalidInput, NotFound
 from fireline.incidents import service, severities
 from fireline.incidents.lifecycle import (
@@ -47,6 +48,7 @@ from fireline.models import (
     TimelineThread,
     User,
 )
+from fireline.models.comms import ENDED_STATUSES
 from fireline.response.clocks import Obligation, ObligationState
 from fireline.response.playbooks import checklist
 from fireline.response.playbooks.schemas import TaskState
@@ -460,8 +462,13 @@ class IncidentPage:
     def preview(self, audience: str) -> UpdatePreview | None:
         return self.previews.get(audience)
 
-    @property
-    def audiences(self) -> tuple[str, str]:
+    @cached_property
+    def audiences(self) -> tuple[str, ...]:
+        """The update forms shown: a published incident's public updates are composed in the
+        status page section (comms/incident_views.py), with its status and components."""
+        public = public_incident_for(self.db, self.incident)
+        if public is not None and public.status not in ENDED_STATUSES:
+            return (INTERNAL,)
         return PUBLIC, INTERNAL
 
 

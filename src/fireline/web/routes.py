@@ -17,6 +17,8 @@ from fireline.audit import views as audit_views
 from fireline.catalog import views as catalog_views
 from fireline.comms import audience_views as comms_audience_views
 from fireline.comms import component_views as comms_component_views
+from fireline.comms import incident_action_views as comms_incident_action_views
+from fireline.comms import incident_views as comms_incident_views
 from fireline.comms import maintenance_views as comms_maintenance_views
 from fireline.comms import subscriber_admin_views as comms_subscriber_admin_views
 from fireline.comms import template_views as comms_template_views
@@ -46,6 +48,7 @@ ROUTERS = [
     declare_views.router,  # GET /incidents/new before any GET /incidents/{ref}
     list_views.router,
     *(incident_views.router, action_views.router, timeline_views.router, live.router),
+    *(comms_incident_views.router, comms_incident_action_views.router),  # the page's comms
     catalog_views.router,
     audit_views.router,
     dashboard.router,
