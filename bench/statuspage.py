@@ -3,14 +3,17 @@
 Builds a throw-away PostgreSQL database with a status page as a busy company's looks on a bad
 day: three component groups of four components each, 90 days of status history with an outage
 every few days, an unresolved incident with four updates, 40 resolved incidents and an upcoming
-maintenance. Starts `fireline serve --workers N` with the production settings of the README
-(PostgreSQL, N = CPU cores, no embedded job worker, no access log), warms its public cache, and
+maintenance. Starts `fireline serve --server granian --workers N` with the production settings of
+the README (PostgreSQL, N = CPU cores, no embedded job worker, no access log; --server uvicorn to
+compare), warms its public cache, and
 saves what it serves at `/status` and `/api/v2/summary.json`. Starts nginx (Debian's package,
 installed if missing) serving those saved copies as static files, with its stock settings plus
 `worker_processes auto` and the access log off, so both sides do the same work per request.
 
 Then, for each endpoint, wrk (2 threads, --connections) drives Fireline and nginx in turn for
---seconds each and prints requests/s, the ratio Fireline / nginx, and latency percentiles.
+--seconds each and prints requests/s, the ratio Fireline / nginx, and latency percentiles: once as
+wrk asks by default (no compression), once with `Accept-Encoding: gzip` as every browser asks
+(nginx then sends Fireline's own gzip copy, saved beside the plain one, by `gzip_static`).
 Finally it measures freshness: posts a public update through the API and polls `/status` until
 the update's words show, --probes times; prints the worst and the median delay.
 
@@ -260,7 +263,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
 
 
 @contextmanager
-def fireline(url: str, workers: int, home: Path) -> Iterator[str]:
+def fireline(url: str, workers: int, server_name: str, home: Path) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -273,7 +276,7 @@ def fireline(url: str, workers: int, home: Path) -> Iterator[str]:
         "FIRELINE_BASE_URL": f"http://127.0.0.1:{port}",
     }
     command = [FIRELINE, "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers)]
+    command += ["--workers", str(workers), "--server", server_name]
     with (home / "fireline.log").open("ab") as log:
         server = subprocess.Popen(command, env=env, cwd=home, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -306,6 +309,7 @@ http {{
         root {home}/site;
         charset utf-8;
         charset_types application/json;
+        gzip_static on;
         location = /status {{ try_files /status.html =404; }}
     }}
 }}
@@ -324,14 +328,15 @@ def ensure_nginx() -> str:
 
 
 @contextmanager
-def nginx(saved: dict[str, bytes], home: Path) -> Iterator[str]:
+def nginx(saved: dict[str, tuple[bytes, bytes]], home: Path) -> Iterator[str]:
     binary = ensure_nginx()
     port = free_port()
     (home / "tmp").mkdir()
-    for path, body in saved.items():
+    for path, (body, gzipped) in saved.items():
         target = home / "site" / ("status.html" if path == "/status" else path.lstrip("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
+        target.with_name(target.name + ".gz").write_bytes(gzipped)
     for folder in (home, *(p for p in (home / "site").rglob("*") if p.is_dir()), home / "site"):
         folder.chmod(0o755)  # nginx's workers run as an unprivileged user
     for file in (home / "site").rglob("*"):
@@ -362,8 +367,10 @@ def _ms(text: str) -> float:
     return value * units[text.lstrip("0123456789.")]
 
 
-def run_wrk(url: str, *, seconds: int, connections: int) -> Figures:
+def run_wrk(url: str, *, seconds: int, connections: int, gzip: bool = False) -> Figures:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if gzip:
+        command[1:1] = ["-H", "Accept-Encoding: gzip"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     latency = {
@@ -382,6 +389,16 @@ def ensure_wrk() -> None:
         if subprocess.run(install, check=False, capture_output=True).returncode != 0:
             subprocess.run(["apt-get", "update"], check=False, capture_output=True)
             subprocess.run(install, check=True, capture_output=True)
+
+
+def fetch_both(url: str) -> tuple[bytes, bytes]:
+    """The document as Fireline sends it plain and gzipped (its own gzip copy, byte for byte)."""
+    plain = httpx.get(url, timeout=30, headers={"Accept-Encoding": "identity"}).content
+    with httpx.stream("GET", url, timeout=30, headers={"Accept-Encoding": "gzip"}) as answer:
+        if answer.headers.get("content-encoding") != "gzip":
+            sys.exit(f"{url} did not answer gzip when asked")
+        gzipped = b"".join(answer.iter_raw())
+    return plain, gzipped
 
 
 def freshness(base: str, code: str, token: str, probes: int) -> list[float]:
@@ -418,6 +435,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--probes", type=int, default=10, help="updates timed for freshness")
+    parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     args = parser.parse_args()
     ensure_wrk()
     ensure_nginx()
@@ -426,26 +444,25 @@ def main() -> None:
         code, token = seed(url)
         with tempfile.TemporaryDirectory(prefix="fireline-bench-status-") as tmp:
             home = Path(tmp)
-            with fireline(url, args.workers, home) as base:
-                saved = {path: httpx.get(f"{base}{path}", timeout=30).content for path in ENDPOINTS}
-                for path, body in saved.items():
-                    print(f"{path}: {len(body):,} bytes")
+            print(f"Fireline: --server {args.server} --workers {args.workers}")
+            with fireline(url, args.workers, args.server, home) as base:
+                saved = {path: fetch_both(f"{base}{path}") for path in ENDPOINTS}
+                for path, (body, gzipped) in saved.items():
+                    print(f"{path}: {len(body):,} bytes ({len(gzipped):,} gzipped)")
                 with nginx(saved, home) as static:
                     rates: dict[str, float] = {}
-                    for path in ENDPOINTS:
-                        ours = run_wrk(
-                            base + path, seconds=args.seconds, connections=args.connections
-                        )
-                        theirs = run_wrk(
-                            static + path, seconds=args.seconds, connections=args.connections
-                        )
-                        rates[path] = ours.per_second / theirs.per_second
+                    for path, gzip in ((p, z) for z in (False, True) for p in ENDPOINTS):
+                        label = f"{path}{' (gzip)' if gzip else ''}"
+                        load = {"seconds": args.seconds, "connections": args.connections}
+                        ours = run_wrk(base + path, gzip=gzip, **load)
+                        theirs = run_wrk(static + path, gzip=gzip, **load)
+                        rates[label] = ours.per_second / theirs.per_second
                         print(
-                            f"{path}: Fireline {ours.per_second:,.0f}/s "
+                            f"{label}: Fireline {ours.per_second:,.0f}/s "
                             f"(p50 {ours.latency_ms['50']:.1f} ms, p99 {ours.latency_ms['99']:.1f}"
                             f" ms, non-2xx {ours.non_2xx}); nginx {theirs.per_second:,.0f}/s "
                             f"(p50 {theirs.latency_ms['50']:.1f} ms, p99 "
-                            f"{theirs.latency_ms['99']:.1f} ms); ratio {rates[path]:.2f}"
+                            f"{theirs.latency_ms['99']:.1f} ms); ratio {rates[label]:.2f}"
                         )
                 delays = freshness(base, code, token, args.probes)
             print(

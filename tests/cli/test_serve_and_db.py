@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 
+import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
@@ -184,3 +191,91 @@ def test_reload_serves_one_process_through_the_factory(fresh_database, uvicorn_c
     assert options["reload"] is True
     assert options["workers"] == 1
     assert "Warning" not in result.stderr
+
+
+@pytest.fixture
+def granian_calls(monkeypatch) -> list[tuple[str, dict]]:
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        serve, "run_granian", lambda target, **options: calls.append((target, options))
+    )
+    return calls
+
+
+def test_granian_serves_the_factory_of_one_process_or_of_several(
+    fresh_database, granian_calls, uvicorn_calls
+):
+    cli = Cli({"FIRELINE_DATABASE_URL": fresh_database().url, "FIRELINE_SERVER": "granian"})
+
+    single = cli("serve", "--no-migrate", "--port", "9125")
+    several = cli("serve", "--no-migrate", "--workers", "2", "--host", "0.0.0.0")  # noqa: S104
+
+    assert single.exit_code == 0, single.output
+    assert several.exit_code == 0, several.output
+    assert uvicorn_calls == []
+    (one, one_options), (many, many_options) = granian_calls
+    assert one == "fireline.cli.serve:single_app"
+    assert (one_options["port"], one_options["workers"]) == (9125, 1)
+    assert one_options["log_access"] is True
+    assert many == "fireline.cli.serve:production_app"
+    assert (many_options["address"], many_options["workers"]) == ("0.0.0.0", 2)  # noqa: S104
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (("--server", "gunicorn"), "--server must be uvicorn or granian"),
+        (("--server", "granian", "--reload"), "--reload runs uvicorn"),
+    ],
+)
+def test_servers_fireline_cannot_run_are_refused(
+    fresh_database, granian_calls, uvicorn_calls, arguments, said
+):
+    result = Cli({"FIRELINE_DATABASE_URL": fresh_database().url})("serve", *arguments)
+
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert granian_calls == uvicorn_calls == []
+
+
+def test_granian_really_serves_the_status_page_and_stops_on_sigterm(fresh_database, tmp_path):
+    """Two granian workers on a real port: the app factory, the lifespan (the public cache's
+    poller) and the fast path all work under it, and SIGTERM stops it."""
+    database = fresh_database()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "FIRELINE_DATABASE_URL": database.url,
+        "FIRELINE_SECRET_KEY": "test",
+        "FIRELINE_DATA_DIR": str(tmp_path),
+        "FIRELINE_LOG_LEVEL": "warning",
+    }
+    command_line = [sys.executable, "-c", "from fireline.cli import main; main()", "serve"]
+    command_line += ["--no-migrate", "--server", "granian", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(command_line, env=env, cwd=tmp_path)  # noqa: S603 - our own CLI
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, "granian exited before serving"
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "granian did not answer within 60 s"
+                time.sleep(0.2)
+        page = httpx.get(f"{base}/status", timeout=10)
+        summary = httpx.get(f"{base}/api/v2/summary.json", timeout=10)
+        again = httpx.get(
+            f"{base}/api/v2/summary.json", headers={"If-None-Match": summary.headers["etag"]}
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        stopped = server.wait(timeout=30)
+    assert page.status_code == 200
+    assert "Service status" in page.text
+    assert summary.json()["page"]["name"] == "Service status"
+    assert again.status_code == 304
+    assert stopped == 0
