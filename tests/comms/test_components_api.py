@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from fireline.accounts.principal import Actor
-from fireline.comms import pages
+from fireline.comms import components, pages
 from fireline.errors import InvalidInput
 from fireline.models import AuditRecord, ComponentStatusChange, Service, StatusPage
 
@@ -233,15 +233,19 @@ def test_the_service_refuses_a_group_of_another_page(db, clock):
     eu = pages.create_page(db, actor=actor, now=clock.now(), slug="eu", name="EU")
     eu_group = pages.create_group(db, actor=actor, now=clock.now(), page=eu, name="EU core")
     with pytest.raises(InvalidInput) as refused:
-        pages.create_component(
+        components.create_component(
             db, actor=actor, now=clock.now(), page=status, name="X", group=eu_group
         )
     assert refused.value.errors[0].field == "group"
-    component = pages.create_component(db, actor=actor, now=clock.now(), page=status, name="Y")
+    component = components.create_component(db, actor=actor, now=clock.now(), page=status, name="Y")
     with pytest.raises(InvalidInput):
-        pages.move_component(db, actor=actor, now=clock.now(), component=component, group=eu_group)
+        components.move_component(
+            db, actor=actor, now=clock.now(), component=component, group=eu_group
+        )
     mine = pages.create_group(db, actor=actor, now=clock.now(), page=status, name="Core")
-    moved = pages.move_component(db, actor=actor, now=clock.now(), component=component, group=mine)
+    moved = components.move_component(
+        db, actor=actor, now=clock.now(), component=component, group=mine
+    )
     assert moved.group is mine
 
 
@@ -301,7 +305,7 @@ def test_an_incident_on_catalog_services_finds_their_components(db, clock, check
     eu = pages.create_page(db, actor=actor, now=clock.now(), slug="eu", name="EU")
 
     def component(page, name: str, service: Service | None):
-        return pages.create_component(
+        return components.create_component(
             db, actor=actor, now=clock.now(), page=page, name=name, service=service
         )
 
@@ -311,6 +315,6 @@ def test_an_incident_on_catalog_services_finds_their_components(db, clock, check
     component(status, "Billing", billing)
     component(eu, "EU Checkout", checkout)
 
-    found = pages.components_for_services(db, status, [search.id, checkout.id])
+    found = components.components_for_services(db, status, [search.id, checkout.id])
     assert found == [checkout_component, search_component]
-    assert pages.components_for_services(db, status, [9999]) == []
+    assert components.components_for_services(db, status, [9999]) == []

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from fireline.accounts.principal import Actor
 from fireline.comms import maintenance as maintenances
-from fireline.comms import publishing
+from fireline.comms import public_incidents
 from fireline.errors import IllegalTransition, InvalidInput, NotFound
 from fireline.jobs.handlers import default_handlers, quick_kinds
 from fireline.jobs.worker import Worker
@@ -93,7 +93,7 @@ def move_to(clock, worker, hhmm: str) -> None:
 
 def texts(db, maintenance) -> list[str]:
     db.expire_all()
-    return [u.body for u in publishing.updates_of(db, maintenance)]
+    return [u.body for u in public_incidents.updates_of(db, maintenance)]
 
 
 def test_scheduling_announces_it_and_sets_its_reminder_start_and_end(db, clock):
@@ -105,9 +105,9 @@ def test_scheduling_announces_it_and_sets_its_reminder_start_and_end(db, clock):
         "scheduled",
         "maintenance",
     )
-    assert [c.code for c in publishing.components_of(db, maintenance)] == [checkout.code]
+    assert [c.code for c in public_incidents.components_of(db, maintenance)] == [checkout.code]
     assert statuses(db, checkout) == ["operational"]  # nothing changes before it starts
-    (announced,) = publishing.updates_of(db, maintenance)
+    (announced,) = public_incidents.updates_of(db, maintenance)
     assert announced.status == "scheduled"
     jobs = db.scalars(select(Job).where(Job.kind.like("comms.maintenance%"))).all()
     assert sorted((job.kind, job.run_at.replace(tzinfo=UTC)) for job in jobs) == [
@@ -136,7 +136,7 @@ def test_the_window_runs_itself_reminder_start_and_end(db, clock, worker, remind
     assert started.started_at.replace(tzinfo=UTC) == at("12:00")
     assert statuses(db, checkout) == ["under_maintenance"]
     assert texts(db, maintenance)[0].startswith("Scheduled maintenance is in progress")
-    (in_progress, _) = publishing.updates_of(db, maintenance)
+    (in_progress, _) = public_incidents.updates_of(db, maintenance)
     assert in_progress.affected_components[0]["new_status"] == "under_maintenance"
 
     move_to(clock, worker, "14:00")

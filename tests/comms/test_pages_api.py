@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from fireline.accounts.principal import Actor
-from fireline.comms import pages
+from fireline.comms import components, pages
 from fireline.errors import InvalidInput
 from fireline.models import AuditRecord, StatusPage
 
@@ -309,4 +309,4 @@ def test_the_service_refuses_what_the_api_cannot_send(db, clock):
         pages.check_url("https://" + "a" * 2000 + ".com", field="homepage_url")
     assert refused.value.errors[0].field == "homepage_url"
     page = pages.create_page(db, actor=actor, now=clock.now(), slug="eu", name="EU")
-    assert pages.components_for_services(db, page, []) == []
+    assert components.components_for_services(db, page, []) == []

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from fireline.accounts.principal import Actor
-from fireline.comms import publishing
+from fireline.comms import public_incidents, publishing
 from fireline.comms.codes import new_code
 from fireline.comms.publishing import PublicParts
 from fireline.errors import Conflict, IllegalTransition, InvalidInput, NotFound
@@ -224,17 +224,17 @@ def test_publishing_puts_the_components_in_their_statuses_and_writes_the_first_u
     assert public.started_at.replace(tzinfo=UTC) == at("10:00")  # the SEV1's declaration
     assert public.incident_id == incident.id
     assert statuses(db, checkout, search) == ["major_outage", "degraded_performance"]
-    (first,) = publishing.updates_of(db, public)
+    (first,) = public_incidents.updates_of(db, public)
     assert first.status == "investigating"
     assert first.body == publishing.render_body(parts(at("10:42")))
     assert {(a["code"], a["old_status"], a["new_status"]) for a in first.affected_components} == {
         (checkout.code, "operational", "major_outage"),
         (search.code, "operational", "degraded_performance"),
     }
-    assert [c.name for c in publishing.components_of(db, public)] == ["Checkout", "Search"]
+    assert [c.name for c in public_incidents.components_of(db, public)] == ["Checkout", "Search"]
     (entry,) = entries(db, incident.id)
     assert first.timeline_entry_id == entry.id
-    assert publishing.timeline_entry_of(db, first) is entry
+    assert public_incidents.timeline_entry_of(db, first) is entry
     assert default_page(db).version > version
     actions = db.scalars(
         select(AuditRecord.action).where(AuditRecord.entity_id == public.code)
@@ -273,9 +273,9 @@ def test_a_public_incident_of_its_own_starts_now_with_no_impact_and_no_timeline(
     public = publish(db, clock)
     assert (public.incident_id, public.impact) == (None, "none")
     assert public.started_at.replace(tzinfo=UTC) == clock.now()
-    (first,) = publishing.updates_of(db, public)
+    (first,) = public_incidents.updates_of(db, public)
     assert first.timeline_entry_id is None
-    assert publishing.timeline_entry_of(db, first) is None
+    assert public_incidents.timeline_entry_of(db, first) is None
 
 
 def test_an_incident_still_in_triage_is_published_without_a_timeline_entry(db, clock, as_responder):
@@ -286,7 +286,7 @@ def test_an_incident_still_in_triage_is_published_without_a_timeline_entry(db, c
     incident = get_incident(db, made.json()["reference"])
     assert not publishing.allows_updates(incident)
     public = publish(db, clock, incident)
-    (first,) = publishing.updates_of(db, public)
+    (first,) = public_incidents.updates_of(db, public)
     assert first.timeline_entry_id is None
     assert entries(db, incident.id) == []
 
@@ -342,7 +342,7 @@ def test_an_incident_is_published_once_while_its_public_incident_is_open(db, clo
     clock.advance(minutes=5)
     resolve(db, clock, public)
     again = publish(db, clock, incident)  # it came back: a new public incident
-    assert publishing.public_incident_for(db, incident) is again
+    assert public_incidents.public_incident_for(db, incident) is again
 
 
 # --- Updates ----------------------------------------------------------------------------------
@@ -361,7 +361,7 @@ def test_updates_move_between_open_statuses_in_any_order_and_note_monitoring(db,
     clock.advance(minutes=1)
     update(db, clock, public, PublicStatus.MONITORING)  # staying in monitoring keeps its start
     assert public.monitoring_at.replace(tzinfo=UTC) == at("10:30")
-    assert [u.status for u in publishing.updates_of(db, public)] == [
+    assert [u.status for u in public_incidents.updates_of(db, public)] == [
         "monitoring",
         "monitoring",
         "identified",
@@ -417,7 +417,7 @@ def test_subscribers_are_told_of_each_update_with_one_message(db, clock, monkeyp
     public = publish(db, clock, components={checkout.code: MAJOR})
     posted = update(db, clock, public)
     closing = resolve(db, clock, public)
-    first = publishing.updates_of(db, public)[-1]
+    first = public_incidents.updates_of(db, public)[-1]
     assert told == [first.code, posted.code, closing.code]
     assert changed == []  # the updates named the component changes themselves
 
@@ -476,7 +476,7 @@ def test_an_incident_that_asked_for_the_status_a_component_already_had_still_hol
     checkout = add_component(db, clock, "Checkout")
     payments = publish(db, clock, components={checkout.code: MAJOR})
     refunds = publish(db, clock, name="Refunds failing", components={checkout.code: MAJOR})
-    (first,) = publishing.updates_of(db, refunds)
+    (first,) = public_incidents.updates_of(db, refunds)
     assert first.affected_components == []  # nothing changed, but refunds asked for it
 
     resolve(db, clock, payments)
@@ -484,7 +484,7 @@ def test_an_incident_that_asked_for_the_status_a_component_already_had_still_hol
     assert statuses(db, checkout) == ["major_outage"]
     update(db, clock, refunds, components={checkout.code: DEGRADED})
     update(db, clock, refunds)  # an update not naming the component keeps what it asked
-    assert publishing.held_status(db, checkout) is DEGRADED
+    assert public_incidents.held_status(db, checkout) is DEGRADED
     resolve(db, clock, refunds)
     assert statuses(db, checkout) == ["operational"]
 
@@ -566,11 +566,11 @@ def test_public_incidents_are_found_by_code_and_listed_newest_first(db, clock):
     second = publish(db, clock, name="Search slow")
     resolve(db, clock, first)
     page = default_page(db)
-    assert publishing.get_public_incident(db, second.code) is second
+    assert public_incidents.get_public_incident(db, second.code) is second
     for code in ("nope", "x" * 17, "a\x00b"):
         with pytest.raises(NotFound):
-            publishing.get_public_incident(db, code)
-    assert publishing.list_public_incidents(db, page) == [second, first]
-    assert publishing.list_public_incidents(db, page, unresolved=True) == [second]
-    assert publishing.list_public_incidents(db, page, status=PublicStatus.RESOLVED) == [first]
-    assert publishing.list_public_incidents(db, page, before_id=second.id) == [first]
+            public_incidents.get_public_incident(db, code)
+    assert public_incidents.list_public_incidents(db, page) == [second, first]
+    assert public_incidents.list_public_incidents(db, page, unresolved=True) == [second]
+    assert public_incidents.list_public_incidents(db, page, status=PublicStatus.RESOLVED) == [first]
+    assert public_incidents.list_public_incidents(db, page, before_id=second.id) == [first]

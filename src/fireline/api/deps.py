@@ -125,6 +125,8 @@ IntegrationsAdmin = Annotated[Principal, requires(Permission.INTEGRATIONS_ADMIN)
 OnCallReader = Annotated[Principal, requires(Permission.ONCALL_READ)]
 OnCallWriter = Annotated[Principal, requires(Permission.ONCALL_WRITE)]
 OnCallAdmin = Annotated[Principal, requires(Permission.ONCALL_ADMIN)]
+StatusPageWriter = Annotated[Principal, requires(Permission.STATUSPAGE_WRITE)]
+StatusPageAdmin = Annotated[Principal, requires(Permission.STATUSPAGE_ADMIN)]
 
 
 def session_ttl(settings: Settings) -> timedelta:

@@ -1,8 +1,8 @@
 """JSON routes for setting up status pages: pages, component groups, components and the
 templates updates start from.
 
-Admins shape the pages (StatuspageAdmin); responders, who keep customers informed during an
-incident, may read them and set a component's status (StatuspageWriter).
+Admins shape the pages (StatusPageAdmin); responders, who keep customers informed during an
+incident, may read them and set a component's status (StatusPageWriter).
 """
 
 from __future__ import annotations
@@ -10,12 +10,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy.orm import Session
 
-from fireline.accounts.permissions import Permission
-from fireline.accounts.principal import Principal
-from fireline.api.deps import AppClock, AppSettings, DbSession, requires
+from fireline.api.deps import (
+    AppClock,
+    AppSettings,
+    DbSession,
+    StatusPageAdmin,
+    StatusPageWriter,
+)
 from fireline.api.responses import json_response
-from fireline.comms import pages, templates
+from fireline.comms import components, pages, templates
 from fireline.comms.schemas import (
     Audience,
     ComponentCreate,
@@ -34,13 +39,9 @@ from fireline.comms.schemas import (
     TemplateUpdate,
 )
 from fireline.errors import InvalidInput
-from fireline.models import PublicStatus
+from fireline.models import Component, ComponentGroup, PublicStatus
 
 router = APIRouter(prefix="/api/v1", tags=["status pages"])
-
-# Belong in api/deps.py beside the other aliases.
-StatuspageWriter = Annotated[Principal, requires(Permission.STATUSPAGE_WRITE)]
-StatuspageAdmin = Annotated[Principal, requires(Permission.STATUSPAGE_ADMIN)]
 
 PageRef = Annotated[str, Path(description="The page's slug or code.")]
 
@@ -52,18 +53,28 @@ def _not_null(changes: dict[str, Any], *names: str) -> None:
             raise InvalidInput.on(name, "cannot be null")
 
 
+def _group(db: Session, slug: str, code: str) -> ComponentGroup:
+    """The group `code` of the page `slug`, or NotFound."""
+    return pages.get_group(db, pages.get_page(db, slug), code)
+
+
+def _component(db: Session, slug: str, code: str) -> Component:
+    """The component `code` of the page `slug`, or NotFound."""
+    return components.get_component(db, pages.get_page(db, slug), code)
+
+
 # --- Pages -----------------------------------------------------------------------------------
 
 
 @router.get("/status-pages", response_model=list[StatusPageOut])
-def list_status_pages(principal: StatuspageWriter, db: DbSession) -> Response:
+def list_status_pages(principal: StatusPageWriter, db: DbSession) -> Response:
     """Every status page, the default (served at /status) first."""
     return json_response([StatusPageOut.of(page) for page in pages.list_pages(db)])
 
 
 @router.post("/status-pages", status_code=201, response_model=StatusPageOut)
 def create_status_page(
-    body: StatusPageCreate, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    body: StatusPageCreate, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     """A new page at /status/{slug}, without components yet."""
     page = pages.create_page(
@@ -82,7 +93,7 @@ def create_status_page(
 
 
 @router.get("/status-pages/{slug}", response_model=StatusPageOut)
-def get_status_page(slug: PageRef, principal: StatuspageWriter, db: DbSession) -> Response:
+def get_status_page(slug: PageRef, principal: StatusPageWriter, db: DbSession) -> Response:
     """A page by slug or code."""
     return json_response(StatusPageOut.of(pages.get_page(db, slug)))
 
@@ -91,7 +102,7 @@ def get_status_page(slug: PageRef, principal: StatuspageWriter, db: DbSession) -
 def update_status_page(
     slug: PageRef,
     body: StatusPageUpdate,
-    principal: StatuspageAdmin,
+    principal: StatusPageAdmin,
     db: DbSession,
     clock: AppClock,
 ) -> Response:
@@ -105,7 +116,7 @@ def update_status_page(
 
 @router.delete("/status-pages/{slug}", status_code=204)
 def delete_status_page(
-    slug: PageRef, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    slug: PageRef, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     """Delete a page and everything on it; the default page cannot be deleted."""
     page = pages.get_page(db, slug)
@@ -117,7 +128,7 @@ def delete_status_page(
 
 
 @router.get("/status-pages/{slug}/groups", response_model=list[GroupOut])
-def list_groups(slug: PageRef, principal: StatuspageWriter, db: DbSession) -> Response:
+def list_groups(slug: PageRef, principal: StatusPageWriter, db: DbSession) -> Response:
     """The page's component groups in page order."""
     page = pages.get_page(db, slug)
     return json_response([GroupOut.of(group) for group in pages.list_groups(db, page)])
@@ -125,7 +136,7 @@ def list_groups(slug: PageRef, principal: StatuspageWriter, db: DbSession) -> Re
 
 @router.post("/status-pages/{slug}/groups", status_code=201, response_model=GroupOut)
 def create_group(
-    slug: PageRef, body: GroupCreate, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    slug: PageRef, body: GroupCreate, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     page = pages.get_page(db, slug)
     group = pages.create_group(
@@ -142,7 +153,7 @@ def create_group(
 
 @router.put("/status-pages/{slug}/groups/order", response_model=list[GroupOut])
 def reorder_groups(
-    slug: PageRef, body: Order, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    slug: PageRef, body: Order, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     """Set the order the page shows its groups in: `codes` names every group once."""
     page = pages.get_page(db, slug)
@@ -157,11 +168,11 @@ def update_group(
     slug: PageRef,
     code: str,
     body: GroupUpdate,
-    principal: StatuspageAdmin,
+    principal: StatusPageAdmin,
     db: DbSession,
     clock: AppClock,
 ) -> Response:
-    group = pages.get_group(db, pages.get_page(db, slug), code)
+    group = _group(db, slug, code)
     changes = body.model_dump(exclude_unset=True)
     _not_null(changes, *changes)
     group = pages.update_group(
@@ -172,10 +183,10 @@ def update_group(
 
 @router.delete("/status-pages/{slug}/groups/{code}", status_code=204)
 def delete_group(
-    slug: PageRef, code: str, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    slug: PageRef, code: str, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     """Delete the group; its components stay on the page, ungrouped."""
-    group = pages.get_group(db, pages.get_page(db, slug), code)
+    group = _group(db, slug, code)
     pages.delete_group(db, actor=principal.actor, now=clock.now(), group=group)
     return Response(status_code=204)
 
@@ -184,23 +195,23 @@ def delete_group(
 
 
 @router.get("/status-pages/{slug}/components", response_model=list[ComponentOut])
-def list_components(slug: PageRef, principal: StatuspageWriter, db: DbSession) -> Response:
+def list_components(slug: PageRef, principal: StatusPageWriter, db: DbSession) -> Response:
     """The page's components in page order, each with its status."""
     page = pages.get_page(db, slug)
-    return json_response([ComponentOut.of(item) for item in pages.list_components(db, page)])
+    return json_response([ComponentOut.of(item) for item in components.list_components(db, page)])
 
 
 @router.post("/status-pages/{slug}/components", status_code=201, response_model=ComponentOut)
 def create_component(
     slug: PageRef,
     body: ComponentCreate,
-    principal: StatuspageAdmin,
+    principal: StatusPageAdmin,
     db: DbSession,
     clock: AppClock,
 ) -> Response:
     """A new component; its uptime is counted from now, in `status`."""
     page = pages.get_page(db, slug)
-    component = pages.create_component(
+    component = components.create_component(
         db,
         actor=principal.actor,
         now=clock.now(),
@@ -208,7 +219,7 @@ def create_component(
         name=body.name,
         description=body.description,
         group=pages.find_group(db, page, body.group),
-        service=pages.find_service(db, body.service_id),
+        service=components.find_service(db, body.service_id),
         position=body.position,
         showcase=body.showcase,
         only_show_if_degraded=body.only_show_if_degraded,
@@ -219,19 +230,19 @@ def create_component(
 
 @router.put("/status-pages/{slug}/components/order", response_model=list[ComponentOut])
 def reorder_components(
-    slug: PageRef, body: Order, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    slug: PageRef, body: Order, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     """Set the order the page shows its components in: `codes` names every component once."""
     page = pages.get_page(db, slug)
-    ordered = pages.reorder_components(
+    ordered = components.reorder_components(
         db, actor=principal.actor, now=clock.now(), page=page, codes=body.codes
     )
     return json_response([ComponentOut.of(component) for component in ordered])
 
 
 @router.get("/status-pages/{slug}/components/{code}", response_model=ComponentOut)
-def get_component(slug: PageRef, code: str, principal: StatuspageWriter, db: DbSession) -> Response:
-    return json_response(ComponentOut.of(pages.get_component(db, pages.get_page(db, slug), code)))
+def get_component(slug: PageRef, code: str, principal: StatusPageWriter, db: DbSession) -> Response:
+    return json_response(ComponentOut.of(_component(db, slug, code)))
 
 
 @router.patch("/status-pages/{slug}/components/{code}", response_model=ComponentOut)
@@ -239,20 +250,20 @@ def update_component(
     slug: PageRef,
     code: str,
     body: ComponentUpdate,
-    principal: StatuspageAdmin,
+    principal: StatusPageAdmin,
     db: DbSession,
     clock: AppClock,
 ) -> Response:
     """Change the component; `group` moves it to another group of the page (null: none)."""
     page = pages.get_page(db, slug)
-    component = pages.get_component(db, page, code)
+    component = components.get_component(db, page, code)
     changes = body.model_dump(exclude_unset=True)
     _not_null(changes, "name", "description", "position", "showcase", "only_show_if_degraded")
     if "group" in changes:
         changes["group"] = pages.find_group(db, page, changes["group"])
     if "service_id" in changes:
-        changes["service"] = pages.find_service(db, changes.pop("service_id"))
-    component = pages.update_component(
+        changes["service"] = components.find_service(db, changes.pop("service_id"))
+    component = components.update_component(
         db, actor=principal.actor, now=clock.now(), component=component, changes=changes
     )
     return json_response(ComponentOut.of(component))
@@ -263,15 +274,15 @@ def set_component_status(
     slug: PageRef,
     code: str,
     body: ComponentStatusIn,
-    principal: StatuspageWriter,
+    principal: StatusPageWriter,
     db: DbSession,
     clock: AppClock,
     settings: AppSettings,
 ) -> Response:
     """Put the component in `status` from now on: readers of the page and the component's
     subscribers see it, and its uptime counts from the change."""
-    component = pages.get_component(db, pages.get_page(db, slug), code)
-    component = pages.set_status(
+    component = _component(db, slug, code)
+    component = components.set_status(
         db,
         actor=principal.actor,
         now=clock.now(),
@@ -284,11 +295,11 @@ def set_component_status(
 
 @router.delete("/status-pages/{slug}/components/{code}", status_code=204)
 def delete_component(
-    slug: PageRef, code: str, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    slug: PageRef, code: str, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     """Delete the component and its status history."""
-    component = pages.get_component(db, pages.get_page(db, slug), code)
-    pages.delete_component(db, actor=principal.actor, now=clock.now(), component=component)
+    component = _component(db, slug, code)
+    components.delete_component(db, actor=principal.actor, now=clock.now(), component=component)
     return Response(status_code=204)
 
 
@@ -297,7 +308,7 @@ def delete_component(
 
 @router.get("/update-templates", response_model=list[TemplateOut])
 def list_update_templates(
-    principal: StatuspageWriter,
+    principal: StatusPageWriter,
     db: DbSession,
     audience: Annotated[Audience | None, Query(description="public or internal.")] = None,
     status: Annotated[PublicStatus | None, Query(description="Suiting this status.")] = None,
@@ -311,7 +322,7 @@ def list_update_templates(
 
 @router.post("/update-templates", status_code=201, response_model=TemplateOut)
 def create_update_template(
-    body: TemplateCreate, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    body: TemplateCreate, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     template = templates.create_template(
         db,
@@ -328,7 +339,7 @@ def create_update_template(
 
 
 @router.get("/update-templates/{template_id}", response_model=TemplateOut)
-def get_update_template(template_id: int, principal: StatuspageWriter, db: DbSession) -> Response:
+def get_update_template(template_id: int, principal: StatusPageWriter, db: DbSession) -> Response:
     return json_response(TemplateOut.of(templates.get_template(db, template_id)))
 
 
@@ -336,7 +347,7 @@ def get_update_template(template_id: int, principal: StatuspageWriter, db: DbSes
 def update_update_template(
     template_id: int,
     body: TemplateUpdate,
-    principal: StatuspageAdmin,
+    principal: StatusPageAdmin,
     db: DbSession,
     clock: AppClock,
 ) -> Response:
@@ -354,7 +365,7 @@ def update_update_template(
 
 @router.delete("/update-templates/{template_id}", status_code=204)
 def delete_update_template(
-    template_id: int, principal: StatuspageAdmin, db: DbSession, clock: AppClock
+    template_id: int, principal: StatusPageAdmin, db: DbSession, clock: AppClock
 ) -> Response:
     template = templates.get_template(db, template_id)
     templates.delete_template(db, actor=principal.actor, now=clock.now(), template=template)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from fireline.accounts.permissions import Permission
 from fireline.api.deps import AppClock, AppSettings, DbSession
 from fireline.comms import audiences
+from fireline.comms.forms import ask_to_delete
 from fireline.comms.stakeholder_schemas import AudienceCreate
 from fireline.comms.views import notice_of, refusal
 from fireline.errors import AppError, FieldProblem, InvalidInput
@@ -27,8 +28,6 @@ from fireline.web.settings_views import (
     Refusal,
     RowId,
     all_or_nothing,
-    confirm_page,
-    is_ticked,
     see_other,
     settings_page,
     text_of,
@@ -224,7 +223,7 @@ def audience_save(
         audience = audiences.get_audience(db, audience_id)
         refused = refusal(error, friendly=FRIENDLY, conflict_field="name")
         return _edit(request, audience, values, refused)
-    return RedirectResponse(f"{AUDIENCES}?done=saved#audience-{audience.id}", status_code=303)
+    return see_other(AUDIENCES, "saved", f"audience-{audience.id}")
 
 
 @router.post(AUDIENCES + "/{audience_id}/delete")
@@ -239,15 +238,17 @@ def audience_delete(
     """Asks first; updates already sent to it stay in the delivery log."""
     require(me, Permission.STATUSPAGE_ADMIN)
     audience = audiences.get_audience(db, audience_id)
-    if not is_ticked(form, "confirmed"):
-        return confirm_page(
-            request,
-            heading=f"Delete the audience “{audience.name}”?",
-            question="Stakeholder updates can no longer be sent to it; those already sent stay "
-            "in the delivery log. This cannot be undone.",
-            action=f"{AUDIENCES}/{audience.id}/delete",
-            button="Delete audience",
-            back=AUDIENCES,
-        )
+    asked = ask_to_delete(
+        request,
+        form,
+        kind="audience",
+        name=audience.name,
+        question="Stakeholder updates can no longer be sent to it; those already sent stay "
+        "in the delivery log. This cannot be undone.",
+        at=f"{AUDIENCES}/{audience.id}",
+        back=AUDIENCES,
+    )
+    if asked is not None:
+        return asked
     audiences.delete_audience(db, actor=me.actor, now=clock.now(), audience=audience)
     return see_other(AUDIENCES, "deleted")

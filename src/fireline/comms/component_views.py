@@ -4,7 +4,7 @@ status, which responders may set too (the public page shows it at once)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,7 +15,8 @@ from starlette.datastructures import FormData
 from fireline.accounts.permissions import Permission
 from fireline.api.deps import AppClock, AppSettings, DbSession
 from fireline.catalog import service as catalog
-from fireline.comms import pages
+from fireline.comms import components, pages
+from fireline.comms.forms import ask_to_delete
 from fireline.comms.schemas import ComponentCreate, GroupCreate
 from fireline.comms.views import (
     PAGES,
@@ -33,7 +34,6 @@ from fireline.web.settings_views import (
     PostedForm,
     Refusal,
     all_or_nothing,
-    confirm_page,
     is_ticked,
     settings_page,
     text_of,
@@ -50,9 +50,13 @@ FRIENDLY = {
 }
 
 
-def _moved(codes: list[str], index: int, neighbours: list[int], direction: str) -> list[str]:
-    """`codes` with the item at `index` swapped with its neighbour above or below, among the
-    indexes in `neighbours` (the items it moves among); unchanged at either end."""
+def _moved(codes: list[str], code: str, neighbours: list[int], form: FormData) -> list[str]:
+    """`codes` with `code` swapped with its neighbour above (`direction=up`) or below (`down`),
+    among the indexes in `neighbours` (the items it moves among); unchanged at either end."""
+    direction = text_of(form, "direction")
+    if direction not in ("up", "down"):
+        raise InvalidInput.on("direction", "must be up or down")
+    index = codes.index(code)
     place = neighbours.index(index)
     other = place - 1 if direction == "up" else place + 1
     if not 0 <= other < len(neighbours):
@@ -61,13 +65,6 @@ def _moved(codes: list[str], index: int, neighbours: list[int], direction: str) 
     a, b = index, neighbours[other]
     swapped[a], swapped[b] = swapped[b], swapped[a]
     return swapped
-
-
-def _direction(form: FormData) -> Literal["up", "down"]:
-    direction = text_of(form, "direction")
-    if direction not in ("up", "down"):
-        raise InvalidInput.on("direction", "must be up or down")
-    return "up" if direction == "up" else "down"
 
 
 # --- Groups ------------------------------------------------------------------------------------
@@ -150,10 +147,8 @@ def group_move(
     require(me, Permission.STATUSPAGE_ADMIN)
     page = pages.get_page(db, slug)
     group = pages.get_group(db, page, code)
-    groups = pages.list_groups(db, page)
-    codes = [each.code for each in groups]
-    index = codes.index(group.code)
-    wanted = _moved(codes, index, list(range(len(codes))), _direction(form))
+    codes = [each.code for each in pages.list_groups(db, page)]
+    wanted = _moved(codes, group.code, list(range(len(codes))), form)
     if wanted != codes:
         pages.reorder_groups(db, actor=me.actor, now=clock.now(), page=page, codes=wanted)
     return back_to(page, "moved", f"group-{group.code}")
@@ -173,15 +168,17 @@ def group_delete(
     require(me, Permission.STATUSPAGE_ADMIN)
     page = pages.get_page(db, slug)
     group = pages.get_group(db, page, code)
-    if not is_ticked(form, "confirmed"):
-        return confirm_page(
-            request,
-            heading=f"Delete the group “{group.name}”?",
-            question="Its components stay on the page, in no group.",
-            action=f"{page_path(page)}/groups/{group.code}/delete",
-            button="Delete group",
-            back=page_path(page),
-        )
+    asked = ask_to_delete(
+        request,
+        form,
+        kind="group",
+        name=group.name,
+        question="Its components stay on the page, in no group.",
+        at=f"{page_path(page)}/groups/{group.code}",
+        back=page_path(page),
+    )
+    if asked is not None:
+        return asked
     pages.delete_group(db, actor=me.actor, now=clock.now(), group=group)
     return back_to(page, "deleted", "components")
 
@@ -236,7 +233,7 @@ def component_create(
     try:
         with all_or_nothing(db):
             body = _component_body(values)
-            component = pages.create_component(
+            component = components.create_component(
                 db,
                 actor=me.actor,
                 now=clock.now(),
@@ -244,7 +241,7 @@ def component_create(
                 name=body.name,
                 description=body.description,
                 group=pages.find_group(db, page, body.group),
-                service=pages.find_service(db, body.service_id),
+                service=components.find_service(db, body.service_id),
                 showcase=body.showcase,
                 only_show_if_degraded=body.only_show_if_degraded,
                 status=body.status,
@@ -280,7 +277,7 @@ def component_form(
 ) -> Response:
     require(me, Permission.STATUSPAGE_ADMIN)
     page = pages.get_page(db, slug)
-    component = pages.get_component(db, page, code)
+    component = components.get_component(db, page, code)
     values = {
         "name": component.name,
         "description": component.description,
@@ -305,7 +302,7 @@ def component_save(
     """Save the name, description, group, service and how the page shows it."""
     require(me, Permission.STATUSPAGE_ADMIN)
     page = pages.get_page(db, slug)
-    component = pages.get_component(db, page, code)
+    component = components.get_component(db, page, code)
     values = _component_values(form)
     try:
         with all_or_nothing(db):
@@ -313,12 +310,12 @@ def component_save(
             changes = body.model_dump(include={"name", "description", "showcase"})
             changes["only_show_if_degraded"] = body.only_show_if_degraded
             changes["group"] = pages.find_group(db, page, body.group)
-            changes["service"] = pages.find_service(db, body.service_id)
-            pages.update_component(
+            changes["service"] = components.find_service(db, body.service_id)
+            components.update_component(
                 db, actor=me.actor, now=clock.now(), component=component, changes=changes
             )
     except (AppError, ValidationError) as error:
-        component = pages.get_component(db, page, code)
+        component = components.get_component(db, page, code)
         return _component_page(request, db, page, component, values, _in_form(error))
     return back_to(page, "saved", f"component-{component.code}")
 
@@ -338,10 +335,10 @@ def component_status(
     component's subscribers see it, and its uptime counts from the change."""
     require(me, Permission.STATUSPAGE_WRITE)
     page = pages.get_page(db, slug)
-    component = pages.get_component(db, page, code)
+    component = components.get_component(db, page, code)
     try:
         with all_or_nothing(db):
-            pages.set_status(
+            components.set_status(
                 db,
                 actor=me.actor,
                 now=clock.now(),
@@ -362,15 +359,13 @@ def component_move(
     """Show the component one place earlier (`direction=up`) or later (`down`) in its group."""
     require(me, Permission.STATUSPAGE_ADMIN)
     page = pages.get_page(db, slug)
-    component = pages.get_component(db, page, code)
-    components = pages.list_components(db, page)
-    codes = [each.code for each in components]
-    same_group = [
-        index for index, each in enumerate(components) if each.group_id == component.group_id
-    ]
-    wanted = _moved(codes, codes.index(component.code), same_group, _direction(form))
+    component = components.get_component(db, page, code)
+    listed = components.list_components(db, page)
+    codes = [each.code for each in listed]
+    same_group = [index for index, each in enumerate(listed) if each.group_id == component.group_id]
+    wanted = _moved(codes, component.code, same_group, form)
     if wanted != codes:
-        pages.reorder_components(db, actor=me.actor, now=clock.now(), page=page, codes=wanted)
+        components.reorder_components(db, actor=me.actor, now=clock.now(), page=page, codes=wanted)
     return back_to(page, "moved", f"component-{component.code}")
 
 
@@ -387,16 +382,18 @@ def component_delete(
     """Asks first; removes the component with its status history."""
     require(me, Permission.STATUSPAGE_ADMIN)
     page = pages.get_page(db, slug)
-    component = pages.get_component(db, page, code)
-    if not is_ticked(form, "confirmed"):
-        return confirm_page(
-            request,
-            heading=f"Delete the component “{component.name}”?",
-            question="It leaves the public page at once, with its uptime history; "
-            "subscribers who follow only it hear nothing more. This cannot be undone.",
-            action=f"{page_path(page)}/components/{component.code}/delete",
-            button="Delete component",
-            back=page_path(page),
-        )
-    pages.delete_component(db, actor=me.actor, now=clock.now(), component=component)
+    component = components.get_component(db, page, code)
+    asked = ask_to_delete(
+        request,
+        form,
+        kind="component",
+        name=component.name,
+        question="It leaves the public page at once, with its uptime history; "
+        "subscribers who follow only it hear nothing more. This cannot be undone.",
+        at=f"{page_path(page)}/components/{component.code}",
+        back=page_path(page),
+    )
+    if asked is not None:
+        return asked
+    components.delete_component(db, actor=me.actor, now=clock.now(), component=component)
     return back_to(page, "deleted", "components")

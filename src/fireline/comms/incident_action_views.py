@@ -22,7 +22,7 @@ from fireline.accounts.permissions import Permission
 from fireline.accounts.principal import Principal
 from fireline.api.deps import AppClock, AppSettings, DbSession
 from fireline.clock import Clock
-from fireline.comms import audiences, publishing, stakeholders
+from fireline.comms import audiences, public_incidents, publishing, stakeholders
 from fireline.comms.incident_views import (
     COMMS,
     PART_NAMES,
@@ -203,12 +203,12 @@ def post_update(ref: str, post: CommsForm) -> Response:
 
 def _locked_public_incident(db: Session, incident: Incident) -> PublicIncident:
     """The incident's public incident (the open one, else the latest), locked."""
-    public = publishing.public_incident_for(db, incident)
+    public = public_incidents.public_incident_for(db, incident)
     if public is None:
         raise Conflict(
             detail=f"{incident.reference} is not on a status page yet; publish it first."
         )
-    return publishing.get_public_incident(
+    return public_incidents.get_public_incident(
         db, public.code, for_update=True, kind=PublicKind.INCIDENT
     )
 

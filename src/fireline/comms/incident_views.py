@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from fireline.accounts.permissions import Permission
 from fireline.api.deps import AppClock, DbSession
-from fireline.comms import publishing
+from fireline.comms import public_incidents, publishing
 from fireline.comms.audiences import list_audiences
+from fireline.comms.components import components_for_services, list_components
 from fireline.comms.macro import Macro, permalink, support_macro
-from fireline.comms.pages import components_for_services, default_page, list_components, list_pages
+from fireline.comms.pages import default_page, list_pages
 from fireline.comms.public_views import STATUS_WORDS
 from fireline.comms.stakeholders import DEFAULT_DOING_NOW, SEEDED_TEMPLATE
 from fireline.comms.templates import fill, list_templates
@@ -114,7 +115,7 @@ class IncidentComms:
 
     @cached_property
     def public(self) -> PublicIncident | None:
-        return publishing.public_incident_for(self.db, self.incident)
+        return public_incidents.public_incident_for(self.db, self.incident)
 
     @property
     def is_open(self) -> bool:
@@ -139,11 +140,11 @@ class IncidentComms:
 
     @cached_property
     def updates(self) -> list[PublicUpdate]:
-        return [] if self.public is None else publishing.updates_of(self.db, self.public)
+        return [] if self.public is None else public_incidents.updates_of(self.db, self.public)
 
     @cached_property
     def affected(self) -> list[Component]:
-        return [] if self.public is None else publishing.components_of(self.db, self.public)
+        return [] if self.public is None else public_incidents.components_of(self.db, self.public)
 
     @cached_property
     def needs_closing_update(self) -> bool:

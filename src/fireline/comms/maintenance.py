@@ -11,6 +11,7 @@ so maintenance never counts as downtime.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +24,12 @@ from fireline.audit.service import record
 from fireline.clock import as_utc
 from fireline.comms import notifications
 from fireline.comms.codes import new_code
+from fireline.comms.public_incidents import components_of, held_status
 from fireline.comms.publishing import (
     PublicParts,
     change_components,
     check_parts,
     components_named,
-    components_of,
-    held_status,
     link_components,
     render_body,
     write_update,
@@ -279,25 +279,17 @@ def start_due(
 ) -> bool:
     """The start job's work: start the maintenance if it is still scheduled to start at `at`
     with automatic transitions. Returns whether it did."""
-    maintenance = _find(session, maintenance_id)
-    if (
-        maintenance is None
-        or not maintenance.auto_transition
-        or maintenance.status != PublicStatus.SCHEDULED.value
-        or _at(maintenance.scheduled_for) != at
-    ):
-        return False
-    _move(
+    return _auto_move(
         session,
-        actor=_SYSTEM,
+        maintenance_id=maintenance_id,
+        at=at,
         now=now,
         base_url=base_url,
-        maintenance=maintenance,
+        from_statuses=(PublicStatus.SCHEDULED,),
+        due=lambda maintenance: maintenance.scheduled_for,
         status=PublicStatus.IN_PROGRESS,
-        body=STARTED_NOTE,
-        parts={"note": STARTED_NOTE, "automatic": True},
+        note=STARTED_NOTE,
     )
-    return True
 
 
 def end_due(
@@ -305,12 +297,40 @@ def end_due(
 ) -> bool:
     """The end job's work: complete the maintenance if it is still due to end at `at`, has
     automatic transitions and has started. Returns whether it did."""
+    return _auto_move(
+        session,
+        maintenance_id=maintenance_id,
+        at=at,
+        now=now,
+        base_url=base_url,
+        from_statuses=(PublicStatus.IN_PROGRESS, PublicStatus.VERIFYING),
+        due=lambda maintenance: maintenance.scheduled_until,
+        status=PublicStatus.COMPLETED,
+        note=COMPLETED_NOTE,
+    )
+
+
+def _auto_move(
+    session: Session,
+    *,
+    maintenance_id: int,
+    at: datetime,
+    now: datetime,
+    base_url: str,
+    from_statuses: tuple[PublicStatus, ...],
+    due: Callable[[PublicIncident], datetime | None],
+    status: PublicStatus,
+    note: str,
+) -> bool:
+    """An automatic transition's work: move the maintenance to `status` with `note` if it has
+    automatic transitions, is in one of `from_statuses` and is still `due` at `at`. Returns
+    whether it did."""
     maintenance = _find(session, maintenance_id)
     if (
         maintenance is None
         or not maintenance.auto_transition
-        or maintenance.status not in (PublicStatus.IN_PROGRESS, PublicStatus.VERIFYING)
-        or _at(maintenance.scheduled_until) != at
+        or maintenance.status not in from_statuses
+        or _at(due(maintenance)) != at
     ):
         return False
     _move(
@@ -319,9 +339,9 @@ def end_due(
         now=now,
         base_url=base_url,
         maintenance=maintenance,
-        status=PublicStatus.COMPLETED,
-        body=COMPLETED_NOTE,
-        parts={"note": COMPLETED_NOTE, "automatic": True},
+        status=status,
+        body=note,
+        parts={"note": note, "automatic": True},
     )
     return True
 

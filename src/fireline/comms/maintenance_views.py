@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -21,8 +21,8 @@ from fireline.accounts.principal import Principal
 from fireline.alerts.maintenance_views import instant
 from fireline.api.deps import AppClock, AppSettings, DbSession
 from fireline.clock import as_utc
+from fireline.comms import components, pages, public_incidents, publishing, templates
 from fireline.comms import maintenance as maintenances
-from fireline.comms import pages, publishing, templates
 from fireline.comms.public_views import STATUS_WORDS
 from fireline.comms.publishing import PublicParts
 from fireline.comms.views import (
@@ -50,6 +50,7 @@ from fireline.web.settings_views import (
     all_or_nothing,
     all_ticked,
     is_ticked,
+    see_other,
     settings_page,
     text_of,
 )
@@ -61,6 +62,7 @@ TEMPLATE_NAME = "Scheduled maintenance"
 PARTS = ("current_impact", "doing_now", "users_should")
 FRIENDLY = {"name": "Say what the work is."}
 LIVE = (PublicStatus.IN_PROGRESS.value, PublicStatus.VERIFYING.value)
+WINDOW = ("name", "scheduled_for", "scheduled_until")  # what announcing or rescheduling needs
 
 
 def _local(moment: datetime | None) -> str:
@@ -130,7 +132,9 @@ def _index(
     values: dict[str, Any] | None = None,
     refused: Refusal | None = None,
 ) -> Response:
-    shown = publishing.list_public_incidents(db, page, kind=PublicKind.MAINTENANCE, limit=SHOWN)
+    shown = public_incidents.list_public_incidents(
+        db, page, kind=PublicKind.MAINTENANCE, limit=SHOWN
+    )
     upcoming = [m for m in shown if m.status == PublicStatus.SCHEDULED.value]
     context = {
         "current": PAGES,
@@ -139,7 +143,7 @@ def _index(
         "upcoming": sorted(upcoming, key=lambda m: as_utc(m.scheduled_for or m.started_at)),
         "active": [m for m in shown if m.status in LIVE],
         "past": [m for m in shown if m.status == PublicStatus.COMPLETED.value],
-        "components": [(c.code, c.name) for c in pages.list_components(db, page)],
+        "components": [(c.code, c.name) for c in components.list_components(db, page)],
         "values": values or _new(db),
         "status_words": STATUS_WORDS,
         "can_admin": me.can(Permission.STATUSPAGE_ADMIN),
@@ -179,11 +183,7 @@ def maintenance_schedule(
     values = _posted(form) | {"components": all_ticked(form, "components")}
     try:
         with all_or_nothing(db):
-            _required(
-                ("name", values["name"]),
-                ("scheduled_for", values["scheduled_for"]),
-                ("scheduled_until", values["scheduled_until"]),
-            )
+            _required(*((name, values[name]) for name in WINDOW))
             affected = publishing.components_named(db, page, values["components"])
             scheduled = maintenances.schedule_maintenance(
                 db,
@@ -212,15 +212,14 @@ def _at(text: str, field: str) -> datetime:
 
 
 def _done(page: StatusPage, maintenance: PublicIncident, what: str) -> Response:
-    where = f"{page_path(page)}/maintenance/{maintenance.code}?done={what}"
-    return RedirectResponse(where, status_code=303)
+    return see_other(f"{page_path(page)}/maintenance/{maintenance.code}", what)
 
 
 # --- One maintenance ---------------------------------------------------------------------------
 
 
 def _maintenance(db: Session, page: StatusPage, code: str) -> PublicIncident:
-    found = publishing.get_public_incident(db, code, kind=PublicKind.MAINTENANCE)
+    found = public_incidents.get_public_incident(db, code, kind=PublicKind.MAINTENANCE)
     if found.page_id != page.id:
         raise NotFound(detail=f"No maintenance {code!r} on page '{page.slug}'.")
     return found
@@ -243,8 +242,8 @@ def _one(
         "page": page,
         "public_path": public_path(page),
         "m": maintenance,
-        "affected": publishing.components_of(db, maintenance),
-        "updates": publishing.updates_of(db, maintenance),
+        "affected": public_incidents.components_of(db, maintenance),
+        "updates": public_incidents.updates_of(db, maintenance),
         "status_words": STATUS_WORDS,
         "next_statuses": [
             (s.value, STATUS_WORDS[s.value])
@@ -299,7 +298,7 @@ def maintenance_update(
                 status = PublicStatus(values["status"])
             except ValueError:
                 raise InvalidInput.on("status", "choose a status from the list") from None
-            names = [c.name for c in publishing.components_of(db, maintenance)]
+            names = [c.name for c in public_incidents.components_of(db, maintenance)]
             maintenances.update_maintenance(
                 db,
                 actor=me.actor,
@@ -334,11 +333,7 @@ def maintenance_reschedule(
     values = _posted(form, "reschedule.")
     try:
         with all_or_nothing(db):
-            _required(
-                ("name", values["name"]),
-                ("scheduled_for", values["scheduled_for"]),
-                ("scheduled_until", values["scheduled_until"]),
-            )
+            _required(*((name, values[name]) for name in WINDOW))
             remind = _minutes(values["remind_minutes"], "remind_minutes")
             maintenances.reschedule_maintenance(
                 db,

@@ -19,7 +19,7 @@ unsigned as Statuspage's are:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from fireline.clock import as_utc
 from fireline.comms import indicator, subscribers
+from fireline.comms.public_incidents import components_of, updates_of
 from fireline.comms.snapshot import Indicator
 from fireline.models import (
     Component,
@@ -40,7 +41,6 @@ from fireline.models import (
     Subscriber,
     SubscriberKind,
     Transport,
-    public_incident_components,
 )
 from fireline.models.comms import ENDED_STATUSES
 from fireline.notify.service import queue_message
@@ -65,45 +65,28 @@ def incident_updated(
     any of its components (or everything) hear of it. One that names no components concerns
     the whole page and reaches every confirmed subscriber."""
     page = session.get_one(StatusPage, public_incident.page_id)
-    components = _components_of(session, public_incident)
-    codes = [component.code for component in components]
-    updates = _updates_of(session, public_incident)
+    components = components_of(session, public_incident)
     status = _label(update.status)
-    subject = f"[{page.name}] {public_incident.name} — {status}"
     facts = [f"{status} — {_when(update.display_at)}"]
     if components:
         facts.append("Affected: " + ", ".join(component.name for component in components))
-    for subscriber in subscribers.audience(session, page_id=page.id, component_codes=codes):
-        if subscriber.kind == SubscriberKind.WEBHOOK:
-            message: dict[str, Any] = _incident_document(
-                session,
-                page=page,
-                public_incident=public_incident,
-                components=components,
-                updates=updates,
-                base_url=base_url,
-                subscriber=subscriber,
-            )
-        else:
-            message = _email(
-                page,
-                subscriber,
-                base_url=base_url,
-                subject=subject,
-                heading=public_incident.name,
-                facts=facts,
-                body=update.body,
-                link=_permalink(base_url, page, public_incident),
-            )
-        _queue(
-            session,
-            subscriber=subscriber,
-            event=INCIDENT_EVENT,
-            message=message,
-            reason=f"{page.name}: {public_incident.name} ({update.status}).",
-            key=f"status-sub:{update.code}:{subscriber.id}",
-            now=now,
-        )
+    _notify_incident(
+        session,
+        page=page,
+        public_incident=public_incident,
+        components=components,
+        base_url=base_url,
+        now=now,
+        event=INCIDENT_EVENT,
+        email={
+            "subject": f"[{page.name}] {public_incident.name} — {status}",
+            "heading": public_incident.name,
+            "facts": facts,
+            "body": update.body,
+        },
+        reason=f"{page.name}: {public_incident.name} ({update.status}).",
+        key=lambda subscriber: f"status-sub:{update.code}:{subscriber.id}",
+    )
 
 
 def component_changed(
@@ -122,42 +105,38 @@ def component_changed(
         f"{component.code}:{as_utc(now).isoformat()}:{old_status}:{component.status}".encode()
     ).hexdigest()[:12]
     new, old = _label(component.status), _label(old_status)
-    subject = f"[{page.name}] {component.name} — {new}"
-    for subscriber in subscribers.audience(
-        session, page_id=page.id, component_codes=[component.code]
-    ):
-        if subscriber.kind == SubscriberKind.WEBHOOK:
-            message: dict[str, Any] = {
-                **_head(session, page, base_url, subscriber),
-                "component_update": {
-                    "created_at": _iso(now),
-                    "new_status": component.status,
-                    "old_status": old_status,
-                    "id": change_id,
-                    "component_id": component.code,
-                },
-                "component": _component_json(component),
-            }
-        else:
-            message = _email(
-                page,
-                subscriber,
-                base_url=base_url,
-                subject=subject,
-                heading=f"{component.name}: {new}",
-                facts=[f"{old} → {new} — {_when(now)}"],
-                body="",
-                link=subscribers.page_url(base_url, page),
-            )
-        _queue(
-            session,
-            subscriber=subscriber,
-            event=COMPONENT_EVENT,
-            message=message,
-            reason=f"{page.name}: {component.name} is {new.lower()}.",
-            key=f"status-sub:component:{change_id}:{subscriber.id}",
-            now=now,
-        )
+
+    def document(subscriber: Subscriber) -> dict[str, Any]:
+        return {
+            **_head(session, page, base_url, subscriber),
+            "component_update": {
+                "created_at": _iso(now),
+                "new_status": component.status,
+                "old_status": old_status,
+                "id": change_id,
+                "component_id": component.code,
+            },
+            "component": _component_json(component),
+        }
+
+    _notify(
+        session,
+        page=page,
+        component_codes=[component.code],
+        base_url=base_url,
+        now=now,
+        event=COMPONENT_EVENT,
+        webhook=document,
+        email={
+            "subject": f"[{page.name}] {component.name} — {new}",
+            "heading": f"{component.name}: {new}",
+            "facts": [f"{old} → {new} — {_when(now)}"],
+            "body": "",
+            "link": subscribers.page_url(base_url, page),
+        },
+        reason=f"{page.name}: {component.name} is {new.lower()}.",
+        key=lambda subscriber: f"status-sub:component:{change_id}:{subscriber.id}",
+    )
 
 
 def maintenance_reminder(
@@ -166,46 +145,105 @@ def maintenance_reminder(
     """A scheduled maintenance starts soon (its remind_minutes before scheduled_for):
     subscribers who follow its components (or everything) are reminded once."""
     page = session.get_one(StatusPage, maintenance.page_id)
-    components = _components_of(session, maintenance)
-    codes = [component.code for component in components]
-    updates = _updates_of(session, maintenance)
+    components = components_of(session, maintenance)
+    updates = updates_of(session, maintenance)
     starts = maintenance.scheduled_for or now
-    subject = f"[{page.name}] Reminder: {maintenance.name} — starts {_when(starts)}"
     facts = [f"Scheduled: {_when(starts)}"]
     if maintenance.scheduled_until is not None:
         facts[0] += f" to {_when(maintenance.scheduled_until)}"
     if components:
         facts.append("Affected: " + ", ".join(component.name for component in components))
-    latest = updates[0].body if updates else ""
-    for subscriber in subscribers.audience(session, page_id=page.id, component_codes=codes):
+    _notify_incident(
+        session,
+        page=page,
+        public_incident=maintenance,
+        components=components,
+        updates=updates,
+        base_url=base_url,
+        now=now,
+        event=REMINDER_EVENT,
+        email={
+            "subject": f"[{page.name}] Reminder: {maintenance.name} — starts {_when(starts)}",
+            "heading": f"Scheduled maintenance: {maintenance.name}",
+            "facts": facts,
+            "body": updates[0].body if updates else "",
+        },
+        reason=f"{page.name}: reminder of {maintenance.name}.",
+        key=lambda subscriber: (
+            f"status-sub:remind:{maintenance.code}:{_iso(starts)}:{subscriber.id}"
+        ),
+    )
+
+
+def _notify_incident(
+    session: Session,
+    *,
+    page: StatusPage,
+    public_incident: PublicIncident,
+    components: list[Component],
+    updates: list[PublicUpdate] | None = None,
+    base_url: str,
+    now: datetime,
+    event: str,
+    email: Mapping[str, Any],
+    reason: str,
+    key: Callable[[Subscriber], str],
+) -> None:
+    """Tell the subscribers who follow any of `components` (or everything) about the public
+    incident or maintenance: webhooks get its document, emails `email` and its permalink."""
+    if updates is None:
+        updates = updates_of(session, public_incident)
+    _notify(
+        session,
+        page=page,
+        component_codes=[component.code for component in components],
+        base_url=base_url,
+        now=now,
+        event=event,
+        webhook=lambda subscriber: _incident_document(
+            session,
+            page=page,
+            public_incident=public_incident,
+            components=components,
+            updates=updates,
+            base_url=base_url,
+            subscriber=subscriber,
+        ),
+        email={"link": _permalink(base_url, page, public_incident), **email},
+        reason=reason,
+        key=key,
+    )
+
+
+def _notify(
+    session: Session,
+    *,
+    page: StatusPage,
+    component_codes: list[str],
+    base_url: str,
+    now: datetime,
+    event: str,
+    webhook: Callable[[Subscriber], dict[str, Any]],
+    email: Mapping[str, Any],
+    reason: str,
+    key: Callable[[Subscriber], str],
+) -> None:
+    """Queue a message to each subscriber who follows any of `component_codes` (or
+    everything): webhook(subscriber) to a webhook, an email of `email`'s parts otherwise."""
+    for subscriber in subscribers.audience(
+        session, page_id=page.id, component_codes=component_codes
+    ):
         if subscriber.kind == SubscriberKind.WEBHOOK:
-            message: dict[str, Any] = _incident_document(
-                session,
-                page=page,
-                public_incident=maintenance,
-                components=components,
-                updates=updates,
-                base_url=base_url,
-                subscriber=subscriber,
-            )
+            message = webhook(subscriber)
         else:
-            message = _email(
-                page,
-                subscriber,
-                base_url=base_url,
-                subject=subject,
-                heading=f"Scheduled maintenance: {maintenance.name}",
-                facts=facts,
-                body=latest,
-                link=_permalink(base_url, page, maintenance),
-            )
+            message = _email(page, subscriber, base_url=base_url, **email)
         _queue(
             session,
             subscriber=subscriber,
-            event=REMINDER_EVENT,
+            event=event,
             message=message,
-            reason=f"{page.name}: reminder of {maintenance.name}.",
-            key=f"status-sub:remind:{maintenance.code}:{_iso(starts)}:{subscriber.id}",
+            reason=reason,
+            key=key(subscriber),
             now=now,
         )
 
@@ -230,31 +268,6 @@ def _queue(
         reason=f"{reason} Subscriber {subscriber.code}.",
         key=key,
         now=now,
-    )
-
-
-def _components_of(session: Session, public_incident: PublicIncident) -> list[Component]:
-    return list(
-        session.scalars(
-            select(Component)
-            .join(
-                public_incident_components,
-                public_incident_components.c.component_id == Component.id,
-            )
-            .where(public_incident_components.c.public_incident_id == public_incident.id)
-            .order_by(Component.position, Component.id)
-        )
-    )
-
-
-def _updates_of(session: Session, public_incident: PublicIncident) -> list[PublicUpdate]:
-    """Its updates, newest first (as Statuspage lists incident_updates)."""
-    return list(
-        session.scalars(
-            select(PublicUpdate)
-            .where(PublicUpdate.public_incident_id == public_incident.id)
-            .order_by(PublicUpdate.display_at.desc(), PublicUpdate.id.desc())
-        )
     )
 
 

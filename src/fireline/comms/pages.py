@@ -1,9 +1,8 @@
-"""Status pages and what they show: component groups and components.
+"""Status pages and their component groups.
 
 Exactly one page is the default, served at /status; making another page the default moves the
 flag, and the default page cannot be deleted. Every change a reader of a page can see raises
-the page's version (signals.page_changed), and a component's status only ever changes through
-status_changes.set_component_status, so its status history stays whole.
+the page's version (signals.page_changed). Components live in comms.components.
 """
 
 from __future__ import annotations
@@ -12,28 +11,27 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fireline.accounts.principal import Actor
-from fireline.accounts.service import MAX_ID
 from fireline.audit.service import record
 from fireline.comms.codes import new_code
-from fireline.comms.signals import page_changed
-from fireline.comms.status_changes import parse_status, set_component_status
-from fireline.errors import Conflict, InvalidInput, NotFound
-from fireline.models import (
-    Component,
-    ComponentGroup,
-    ComponentStatus,
-    ComponentStatusChange,
-    Service,
-    StatusPage,
+from fireline.comms.components import (
+    _GROUP,
+    _created,
+    _deleted,
+    _positions,
+    _reorder,
+    _updated,
 )
+from fireline.comms.signals import page_changed
+from fireline.errors import Conflict, InvalidInput, NotFound
+from fireline.models import Component, ComponentGroup, StatusPage
 
 SLUG_MAX_LENGTH = 60
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -55,7 +53,6 @@ RESERVED_SLUGS = frozenset(
     }
 )
 URL_MAX_LENGTH = 2000  # the columns' width
-Positioned = TypeVar("Positioned", ComponentGroup, Component)
 
 
 # --- Checks ----------------------------------------------------------------------------------
@@ -104,33 +101,6 @@ def check_time_zone(value: str, *, field: str = "time_zone") -> str:
     if value not in _time_zones():
         raise InvalidInput.on(field, f"'{value}' is not an IANA time zone such as Europe/Paris")
     return value
-
-
-def _positions(session: Session, model: type[Positioned], page: StatusPage) -> int:
-    """The position after the last of the page's groups or components."""
-    last = session.scalar(select(func.max(model.position)).where(model.page_id == page.id))
-    return (last or 0) + 1
-
-
-def _reordered(
-    items: Sequence[Positioned], codes: Sequence[str], *, now: datetime, noun: str
-) -> list[Positioned]:
-    """`items` in the order of `codes`, which must name each of them once; positions set."""
-    by_code = {item.code: item for item in items}
-    if len(set(codes)) != len(codes):
-        raise InvalidInput.on("codes", f"names a {noun} more than once")
-    unknown = [code for code in codes if code not in by_code]
-    if unknown:
-        raise InvalidInput.on("codes", f"no {noun} '{unknown[0]}' on this page")
-    missing = sorted(set(by_code) - set(codes))
-    if missing:
-        raise InvalidInput.on("codes", f"must name every {noun}; '{missing[0]}' is missing")
-    ordered = [by_code[code] for code in codes]
-    for position, item in enumerate(ordered, start=1):
-        if item.position != position:
-            item.position = position
-            item.updated_at = now
-    return ordered
 
 
 # --- Pages -----------------------------------------------------------------------------------
@@ -303,28 +273,6 @@ def _group_view(group: ComponentGroup) -> dict[str, Any]:
     return {"name": group.name, "description": group.description, "position": group.position}
 
 
-def _audit_group(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    verb: str,
-    group: ComponentGroup,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        action=f"status_component_group.{verb}",
-        entity_type="status_component_group",
-        entity_id=group.code,
-        at=now,
-        before=before,
-        after=after,
-    )
-
-
 def list_groups(session: Session, page: StatusPage) -> list[ComponentGroup]:
     """The page's component groups in the order the page shows them."""
     query = (
@@ -378,10 +326,7 @@ def create_group(
     )
     session.add(group)
     session.flush()
-    page_changed(session, page.id)
-    _audit_group(
-        session, actor=actor, now=now, verb="create", group=group, after=_group_view(group)
-    )
+    _created(session, _GROUP, actor=actor, now=now, item=group, after=_group_view(group))
     return group
 
 
@@ -393,14 +338,9 @@ def update_group(
     for name in ("name", "description", "position"):
         if name in changes:
             setattr(group, name, changes[name])
-    after = _group_view(group)
-    if after != before:
-        group.updated_at = now
-        session.flush()
-        page_changed(session, group.page_id)
-        _audit_group(
-            session, actor=actor, now=now, verb="update", group=group, before=before, after=after
-        )
+    _updated(
+        session, _GROUP, actor=actor, now=now, item=group, before=before, after=_group_view(group)
+    )
     return group
 
 
@@ -410,12 +350,7 @@ def delete_group(session: Session, *, actor: Actor, now: datetime, group: Compon
     for component in members:
         component.group = None
         component.updated_at = now
-    page_changed(session, group.page_id)
-    _audit_group(
-        session, actor=actor, now=now, verb="delete", group=group, before=_group_view(group)
-    )
-    session.delete(group)
-    session.flush()
+    _deleted(session, _GROUP, actor=actor, now=now, item=group, before=_group_view(group))
 
 
 def reorder_groups(
@@ -423,263 +358,4 @@ def reorder_groups(
 ) -> list[ComponentGroup]:
     """Show the page's groups in the order of `codes`, which names each group once."""
     groups = list_groups(session, page)
-    before = {group.code: group.position for group in groups}
-    ordered = _reordered(groups, codes, now=now, noun="group")
-    session.flush()
-    page_changed(session, page.id)
-    record(
-        session,
-        actor=actor,
-        action="status_component_group.reorder",
-        entity_type="status_page",
-        entity_id=page.code,
-        at=now,
-        before=before,
-        after={group.code: group.position for group in ordered},
-    )
-    return ordered
-
-
-# --- Components ------------------------------------------------------------------------------
-
-
-def _component_view(component: Component) -> dict[str, Any]:
-    return {
-        "name": component.name,
-        "description": component.description,
-        "group": component.group.code if component.group is not None else None,
-        "service_id": component.service_id,
-        "position": component.position,
-        "showcase": component.showcase,
-        "only_show_if_degraded": component.only_show_if_degraded,
-    }
-
-
-def _audit_component(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    verb: str,
-    component: Component,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        action=f"component.{verb}",
-        entity_type="status_component",
-        entity_id=component.code,
-        at=now,
-        before=before,
-        after=after,
-    )
-
-
-def _components(page: StatusPage) -> Select[Component]:
-    return (
-        select(Component)
-        .where(Component.page_id == page.id)
-        .options(selectinload(Component.group), selectinload(Component.service))
-        .order_by(Component.position, Component.id)
-    )
-
-
-def list_components(session: Session, page: StatusPage) -> list[Component]:
-    """The page's components in the order the page shows them, with group and service."""
-    return list(session.scalars(_components(page)))
-
-
-def get_component(session: Session, page: StatusPage, code: str) -> Component:
-    component = session.scalar(_components(page).where(Component.code == code))
-    if component is None:
-        raise NotFound(detail=f"No component '{code}' on page '{page.slug}'.")
-    return component
-
-
-def find_service(
-    session: Session, service_id: int | None, *, field: str = "service_id"
-) -> Service | None:
-    """The catalog service a component stands for (None for none), or InvalidInput."""
-    if service_id is None:
-        return None
-    service = session.get(Service, service_id) if 0 < service_id <= MAX_ID else None
-    if service is None:
-        raise InvalidInput.on(field, f"no service {service_id}")
-    return service
-
-
-def create_component(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    page: StatusPage,
-    name: str,
-    description: str = "",
-    group: ComponentGroup | None = None,
-    service: Service | None = None,
-    position: int | None = None,
-    showcase: bool = True,
-    only_show_if_degraded: bool = False,
-    status: ComponentStatus = ComponentStatus.OPERATIONAL,
-) -> Component:
-    """A new component on `page` in `status` from `now` on (its first status history row:
-    uptime is counted from its creation), last unless `position` is given."""
-    if group is not None and group.page_id != page.id:
-        raise InvalidInput.on("group", f"no group '{group.code}' on page '{page.slug}'")
-    component = Component(
-        code=new_code(),
-        page_id=page.id,
-        name=name,
-        description=description,
-        position=position if position is not None else _positions(session, Component, page),
-        status=status.value,
-        showcase=showcase,
-        only_show_if_degraded=only_show_if_degraded,
-        started_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    component.group = group
-    component.service = service
-    session.add(component)
-    session.flush()
-    session.add(ComponentStatusChange(component_id=component.id, status=status.value, at=now))
-    page_changed(session, page.id)
-    _audit_component(
-        session,
-        actor=actor,
-        now=now,
-        verb="create",
-        component=component,
-        after={**_component_view(component), "status": component.status},
-    )
-    session.flush()
-    return component
-
-
-def update_component(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    component: Component,
-    changes: dict[str, Any],
-) -> Component:
-    """Change name, description, position, showcase, only_show_if_degraded, `service` (a
-    Service or None) or `group` (a ComponentGroup of the same page, or None to ungroup).
-    The status changes only through set_status."""
-    before = _component_view(component)
-    for name in ("name", "description", "position", "showcase", "only_show_if_degraded"):
-        if name in changes:
-            setattr(component, name, changes[name])
-    if "service" in changes:
-        component.service = changes["service"]
-    if "group" in changes:
-        group: ComponentGroup | None = changes["group"]
-        if group is not None and group.page_id != component.page_id:
-            raise InvalidInput.on("group", "must be a group of the component's own page")
-        component.group = group
-    after = _component_view(component)
-    if after != before:
-        component.updated_at = now
-        session.flush()
-        page_changed(session, component.page_id)
-        _audit_component(
-            session,
-            actor=actor,
-            now=now,
-            verb="update",
-            component=component,
-            before=before,
-            after=after,
-        )
-    return component
-
-
-def move_component(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    component: Component,
-    group: ComponentGroup | None,
-) -> Component:
-    """Put the component in `group` (of the same page), or take it out of its group."""
-    return update_component(
-        session, actor=actor, now=now, component=component, changes={"group": group}
-    )
-
-
-def set_status(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    component: Component,
-    status: str,
-    base_url: str,
-) -> Component:
-    """Put the component in `status` from now on (see status_changes.set_component_status)."""
-    set_component_status(
-        session,
-        actor=actor,
-        now=now,
-        component=component,
-        status=parse_status(status),
-        base_url=base_url,
-    )
-    session.flush()
-    return component
-
-
-def delete_component(
-    session: Session, *, actor: Actor, now: datetime, component: Component
-) -> None:
-    """Delete the component with its status history."""
-    page_changed(session, component.page_id)
-    _audit_component(
-        session,
-        actor=actor,
-        now=now,
-        verb="delete",
-        component=component,
-        before={**_component_view(component), "status": component.status},
-    )
-    session.delete(component)
-    session.flush()
-
-
-def reorder_components(
-    session: Session, *, actor: Actor, now: datetime, page: StatusPage, codes: Sequence[str]
-) -> list[Component]:
-    """Show the page's components in the order of `codes`, which names each one once."""
-    components = list_components(session, page)
-    before = {component.code: component.position for component in components}
-    ordered = _reordered(components, codes, now=now, noun="component")
-    session.flush()
-    page_changed(session, page.id)
-    record(
-        session,
-        actor=actor,
-        action="component.reorder",
-        entity_type="status_page",
-        entity_id=page.code,
-        at=now,
-        before=before,
-        after={component.code: component.position for component in ordered},
-    )
-    return ordered
-
-
-def components_for_services(
-    session: Session, page: StatusPage, service_ids: Sequence[int]
-) -> list[Component]:
-    """The page's components standing for any of these catalog services, in page order: what
-    an incident affecting those services affects on the page."""
-    if not service_ids:
-        return []
-    query = _components(page).where(Component.service_id.in_(set(service_ids)))
-    return list(session.scalars(query))
+    return _reorder(session, _GROUP, actor=actor, now=now, page=page, items=groups, codes=codes)

@@ -442,6 +442,14 @@ def _slug_document(name: str) -> Callable[..., Awaitable[Response]]:
     return endpoint
 
 
+# What a document route may answer besides 200, for the OpenAPI document.
+_DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the If-None-Match header names the current ETag."},
+    404: {"description": "No status page has this slug."},
+    503: {"description": "The page has not been read yet and the database cannot be reached."},
+}
+
+
 def _add_document_routes() -> None:
     """The JSON and the feeds, for the default page and under each page's slug. The JSON's GETs
     are in the OpenAPI document; HEAD, the same answer without its body, is left out of it."""
@@ -473,6 +481,7 @@ def _add_document_routes() -> None:
                 operation_id=operation or None,
                 include_in_schema=bool(operation) and method == "GET",
                 response_class=Response,
+                responses=_DOCUMENT_RESPONSES,
                 description="Atlassian Statuspage v2 compatible JSON, open to any origin (CORS), "
                 "cached: ETag, If-None-Match → 304, Cache-Control with stale-while-revalidate "
                 "and stale-if-error.",

@@ -15,16 +15,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from fireline.accounts.principal import Actor
 from fireline.audit.service import record
 from fireline.clock import as_utc
 from fireline.comms import notifications
 from fireline.comms.codes import new_code
+from fireline.comms.indicator import impact_of
+from fireline.comms.public_incidents import (
+    components_of,
+    held_status,
+    public_incident_for,
+)
 from fireline.comms.signals import page_changed
 from fireline.comms.status_changes import set_component_status
-from fireline.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from fireline.errors import Conflict, IllegalTransition, InvalidInput
 from fireline.incidents.lifecycle import Status
 from fireline.incidents.queries import get_incident
 from fireline.models import (
@@ -48,24 +54,11 @@ from fireline.response.reactions import after_change
 # resolve_public_incident(), which writes the closing update.
 OPEN_STATUSES = (PublicStatus.INVESTIGATING, PublicStatus.IDENTIFIED, PublicStatus.MONITORING)
 NO_ACTION = "No action is needed."
+
+
 # The component statuses an incident may set; under_maintenance belongs to maintenance.
 _INCIDENT_COMPONENT_STATUSES = frozenset(ComponentStatus) - {ComponentStatus.UNDER_MAINTENANCE}
-# How bad each component status is, for "worst wins" (maintenance is not an outage).
-_RANK = {
-    ComponentStatus.OPERATIONAL: 0,
-    ComponentStatus.UNDER_MAINTENANCE: 1,
-    ComponentStatus.DEGRADED_PERFORMANCE: 2,
-    ComponentStatus.PARTIAL_OUTAGE: 3,
-    ComponentStatus.MAJOR_OUTAGE: 4,
-}
-_IMPACT_OF = {
-    ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR,
-    ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
-    ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL,
-}
-_IMPACT_RANK = [Impact.NONE, Impact.MINOR, Impact.MAJOR, Impact.CRITICAL]
 _NO_UPDATES = frozenset({Status.TRIAGE.value, Status.DECLINED.value})
-_MAINTENANCE_HOLDS = frozenset({PublicStatus.IN_PROGRESS.value, PublicStatus.VERIFYING.value})
 _REPORT_FIELDS = ("apology", "summary", "impact", "root_cause", "what_was_done", "prevention")
 
 
@@ -111,9 +104,9 @@ def render_body(parts: PublicParts) -> str:
 
 def derive_impact(statuses: Iterable[str]) -> Impact:
     """The impact the component statuses show, worst wins: degraded performance is minor, a
-    partial outage major, a major outage critical; none without an outage."""
-    impacts = [_IMPACT_OF.get(ComponentStatus(status), Impact.NONE) for status in statuses]
-    return max(impacts, key=_IMPACT_RANK.index, default=Impact.NONE)
+    partial outage major, a major outage critical; none without an outage (indicator.impact_of).
+    """
+    return impact_of(statuses)
 
 
 def allows_updates(incident: Incident) -> bool:
@@ -426,144 +419,6 @@ def needs_closing_update(session: Session, incident: Incident) -> bool:
         return False
     public_incident = public_incident_for(session, incident)
     return public_incident is not None and public_incident.status not in ENDED_STATUSES
-
-
-def public_incident_for(session: Session, incident: Incident) -> PublicIncident | None:
-    """The internal incident's public incident: the open one, else the latest; None if it was
-    never published."""
-    published = session.scalars(
-        select(PublicIncident)
-        .where(
-            PublicIncident.incident_id == incident.id,
-            PublicIncident.kind == PublicKind.INCIDENT.value,
-        )
-        .order_by(PublicIncident.id.desc())
-    ).all()
-    open_ones = [each for each in published if each.status not in ENDED_STATUSES]
-    if open_ones:
-        return open_ones[0]
-    return published[0] if published else None
-
-
-def get_public_incident(
-    session: Session, code: str, *, for_update: bool = False, kind: PublicKind | None = None
-) -> PublicIncident:
-    """The public incident (or, with `kind`, only that kind) by code, or NotFound."""
-    what = "maintenance" if kind is PublicKind.MAINTENANCE else "public incident"
-    if len(code) > 16 or "\x00" in code:
-        raise NotFound(detail=f"No {what} {code[:16]!r}.")
-    query = select(PublicIncident).where(PublicIncident.code == code)
-    if kind is not None:
-        query = query.where(PublicIncident.kind == kind.value)
-    if for_update:
-        query = query.with_for_update()
-    found = session.scalar(query.execution_options(populate_existing=True))
-    if found is None:
-        raise NotFound(detail=f"No {what} {code!r}.")
-    return found
-
-
-def list_public_incidents(
-    session: Session,
-    page: StatusPage,
-    *,
-    kind: PublicKind = PublicKind.INCIDENT,
-    status: PublicStatus | None = None,
-    unresolved: bool = False,
-    before_id: int | None = None,
-    limit: int = 50,
-) -> list[PublicIncident]:
-    """The page's public incidents (or maintenances), newest first."""
-    query = (
-        select(PublicIncident)
-        .where(PublicIncident.page_id == page.id, PublicIncident.kind == kind.value)
-        .order_by(PublicIncident.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        query = query.where(PublicIncident.status == status.value)
-    if unresolved:
-        query = query.where(PublicIncident.status.not_in([s.value for s in ENDED_STATUSES]))
-    if before_id is not None:
-        query = query.where(PublicIncident.id < before_id)
-    return list(session.scalars(query))
-
-
-def updates_of(session: Session, public_incident: PublicIncident) -> list[PublicUpdate]:
-    """Its updates, newest first, as the page shows them."""
-    return list(
-        session.scalars(
-            select(PublicUpdate)
-            .where(PublicUpdate.public_incident_id == public_incident.id)
-            .order_by(PublicUpdate.display_at.desc(), PublicUpdate.id.desc())
-        )
-    )
-
-
-def components_of(session: Session, public_incident: PublicIncident) -> list[Component]:
-    """The components it affects, in page order."""
-    return list(
-        session.scalars(
-            select(Component)
-            .join(
-                public_incident_components,
-                public_incident_components.c.component_id == Component.id,
-            )
-            .where(public_incident_components.c.public_incident_id == public_incident.id)
-            .order_by(Component.position, Component.id)
-        )
-    )
-
-
-def timeline_entry_of(session: Session, update: PublicUpdate) -> TimelineEntry | None:
-    """The internal timeline entry the update wrote, if it wrote one."""
-    if update.timeline_entry_id is None:
-        return None
-    return session.scalar(
-        select(TimelineEntry)
-        .where(TimelineEntry.id == update.timeline_entry_id)
-        .options(joinedload(TimelineEntry.thread), joinedload(TimelineEntry.author))
-        .execution_options(populate_existing=True)
-    )
-
-
-def held_status(session: Session, component: Component) -> ComponentStatus:
-    """The worst status an open public incident or a maintenance in progress still holds the
-    component in: an incident holds it in the status its latest update asked for (kept in the
-    update's parts, even when the component was in that status already), a maintenance under
-    maintenance. Operational when nothing holds it."""
-    holders = session.execute(
-        select(PublicIncident.id, PublicIncident.kind, PublicIncident.status)
-        .join(
-            public_incident_components,
-            public_incident_components.c.public_incident_id == PublicIncident.id,
-        )
-        .where(
-            public_incident_components.c.component_id == component.id,
-            PublicIncident.status.not_in([s.value for s in ENDED_STATUSES]),
-        )
-    ).all()
-    held = [ComponentStatus.OPERATIONAL]
-    for holder_id, kind, status in holders:
-        if kind == PublicKind.MAINTENANCE.value:
-            if status in _MAINTENANCE_HOLDS:
-                held.append(ComponentStatus.UNDER_MAINTENANCE)
-            continue
-        asked = session.scalars(
-            select(PublicUpdate.parts)
-            .where(PublicUpdate.public_incident_id == holder_id)
-            .order_by(PublicUpdate.display_at.desc(), PublicUpdate.id.desc())
-        )
-        last = next(
-            (
-                p["components"][component.code]
-                for p in asked
-                if component.code in p.get("components", {})
-            ),
-            ComponentStatus.OPERATIONAL.value,
-        )
-        held.append(ComponentStatus(last))
-    return max(held, key=_RANK.__getitem__)
 
 
 def change_components(

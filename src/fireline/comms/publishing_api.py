@@ -13,13 +13,17 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fireline.accounts.permissions import Permission
-from fireline.accounts.principal import Principal
-from fireline.api.deps import AppClock, AppSettings, DbSession, IncidentReader, requires
+from fireline.api.deps import (
+    AppClock,
+    AppSettings,
+    DbSession,
+    IncidentReader,
+    StatusPageWriter,
+)
 from fireline.api.pagination import Page, decode_id_cursor, encode_id_cursor
 from fireline.api.responses import json_response
 from fireline.comms import maintenance as maintenances
-from fireline.comms import publishing
+from fireline.comms import public_incidents, publishing
 from fireline.comms.publishing_schemas import (
     ComponentRefOut,
     MaintenanceChange,
@@ -48,7 +52,6 @@ from fireline.models import (
 
 router = APIRouter(prefix="/api/v1", tags=["public incidents and maintenance"])
 
-StatusPageWriter = Annotated[Principal, requires(Permission.STATUSPAGE_WRITE)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -66,13 +69,13 @@ def _out(
 ) -> PublicIncidentOut:
     components = [
         ComponentRefOut(code=c.code, name=c.name, status=c.status)
-        for c in publishing.components_of(db, public_incident)
+        for c in public_incidents.components_of(db, public_incident)
     ]
     return PublicIncidentOut.of(
         public_incident,
         page=db.get_one(StatusPage, public_incident.page_id),
         components=components,
-        updates=publishing.updates_of(db, public_incident),
+        updates=public_incidents.updates_of(db, public_incident),
         warnings=warnings,
     )
 
@@ -143,7 +146,7 @@ def list_public_incidents(
     limit: Limit = 50,
 ) -> Response:
     """The page's public incidents, newest first, with their updates."""
-    items = publishing.list_public_incidents(
+    items = public_incidents.list_public_incidents(
         db,
         _page(db, slug),
         status=status,
@@ -163,7 +166,7 @@ def list_public_incidents(
 @router.get("/public-incidents/{code}", response_model=PublicIncidentOut)
 def get_public_incident(code: str, principal: IncidentReader, db: DbSession) -> Response:
     """A public incident or maintenance, with its updates, newest first."""
-    return json_response(_out(db, publishing.get_public_incident(db, code)))
+    return json_response(_out(db, public_incidents.get_public_incident(db, code)))
 
 
 @router.post(
@@ -179,7 +182,7 @@ def post_public_update(
 ) -> Response:
     """Post an update: the four parts, the status, and components whose status changes. A
     resolved incident takes only a `postmortem` update."""
-    public_incident = publishing.get_public_incident(
+    public_incident = public_incidents.get_public_incident(
         db, code, for_update=True, kind=PublicKind.INCIDENT
     )
     update = publishing.post_public_update(
@@ -210,7 +213,7 @@ def resolve_public_incident(
 ) -> Response:
     """Resolve with the closing update: what happened, when it started and ended, and what was
     done. Affected components return to operational unless another incident holds them."""
-    public_incident = publishing.get_public_incident(
+    public_incident = public_incidents.get_public_incident(
         db, code, for_update=True, kind=PublicKind.INCIDENT
     )
     update = publishing.resolve_public_incident(
@@ -234,7 +237,7 @@ def publish_report(
     """Publish (or revise) the post-incident report of a resolved incident: apology, summary,
     impact, root cause, what was done and what will prevent it; the status becomes
     postmortem."""
-    public_incident = publishing.get_public_incident(
+    public_incident = public_incidents.get_public_incident(
         db, code, for_update=True, kind=PublicKind.INCIDENT
     )
     publishing.publish_report(
@@ -296,7 +299,7 @@ def change_maintenance(
     """Rename or reschedule (the start while scheduled, the end until completed), change the
     reminder or automatic transitions (`remind_minutes: null` turns the reminder off); or
     cancel with `cancel_reason`, alone."""
-    maintenance = publishing.get_public_incident(
+    maintenance = public_incidents.get_public_incident(
         db, code, for_update=True, kind=PublicKind.MAINTENANCE
     )
     now = clock.now()
@@ -339,7 +342,7 @@ def post_maintenance_update(
 ) -> Response:
     """Post an update, moving the status forward when given: scheduled → in_progress →
     verifying → completed."""
-    maintenance = publishing.get_public_incident(
+    maintenance = public_incidents.get_public_incident(
         db, code, for_update=True, kind=PublicKind.MAINTENANCE
     )
     update = maintenances.update_maintenance(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Response
 
-from fireline.accounts.permissions import Permission
-from fireline.accounts.principal import Principal
-from fireline.api.deps import AppClock, AppSettings, DbSession, IncidentReader, requires
+from fireline.api.deps import (
+    AppClock,
+    AppSettings,
+    DbSession,
+    IncidentReader,
+    StatusPageAdmin,
+    StatusPageWriter,
+)
 from fireline.api.responses import json_response
 from fireline.comms import audiences, stakeholders
 from fireline.comms.macro import support_macro
@@ -25,9 +30,6 @@ from fireline.errors import InvalidInput
 from fireline.incidents.queries import get_incident
 
 router = APIRouter(prefix="/api/v1", tags=["stakeholder updates"])
-
-StatusPageAdmin = Annotated[Principal, requires(Permission.STATUSPAGE_ADMIN)]
-StatusPageWriter = Annotated[Principal, requires(Permission.STATUSPAGE_WRITE)]
 
 
 @router.get("/audiences", response_model=list[AudienceOut])

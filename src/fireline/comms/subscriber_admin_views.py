@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from fireline.accounts.permissions import Permission
 from fireline.api.deps import AppClock, AppSettings, DbSession
-from fireline.comms import pages, subscribers
+from fireline.comms import components, pages, subscribers
 from fireline.comms.views import PAGES, Code, PageSlug, notice_of, page_path, public_path, refusal
 from fireline.errors import AppError
 from fireline.models import StatusPage
@@ -26,6 +26,7 @@ from fireline.web.settings_views import (
     all_ticked,
     confirm_page,
     is_ticked,
+    see_other,
     settings_page,
     text_of,
 )
@@ -46,15 +47,15 @@ def _list(
     after = request.query_params.get("after", "")
     after_id = int(after) if after.isdigit() and len(after) < 18 else None
     shown = subscribers.list_subscribers(db, page=page, after_id=after_id, limit=EVERY + 1)
-    components = pages.list_components(db, page)
+    listed = components.list_components(db, page)
     context = {
         "current": PAGES,
         "page": page,
         "public_path": public_path(page),
         "subscribers": shown[:EVERY],
         "next_after": shown[EVERY - 1].id if len(shown) > EVERY else None,
-        "component_names": {c.code: c.name for c in components},
-        "components": [(c.code, c.name) for c in components],
+        "component_names": {c.code: c.name for c in listed},
+        "components": [(c.code, c.name) for c in listed],
         "values": values,
         "can_admin": True,
         "notice": notice_of(request),
@@ -99,8 +100,7 @@ def webhook_add(
             )
     except AppError as error:
         return _list(request, db, page, values, refusal(error, conflict_field="target"))
-    where = f"{page_path(page)}/subscribers?done=created#subscriber-{subscriber.code}"
-    return RedirectResponse(where, status_code=303)
+    return see_other(f"{page_path(page)}/subscribers", "created", f"subscriber-{subscriber.code}")
 
 
 @router.post(SUBSCRIBERS + "/{code}/delete")
@@ -129,4 +129,4 @@ def subscriber_remove(
             back=back,
         )
     subscribers.remove(db, subscriber=subscriber, now=clock.now(), actor=me.actor)
-    return RedirectResponse(f"{back}?done=removed", status_code=303)
+    return see_other(back, "removed")

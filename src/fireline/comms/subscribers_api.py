@@ -14,9 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fireline.accounts.permissions import Permission
-from fireline.accounts.principal import Principal
-from fireline.api.deps import AppClock, AppSettings, DbSession, requires
+from fireline.api.deps import AppClock, AppSettings, DbSession, StatusPageAdmin
 from fireline.api.idempotency import run_idempotent
 from fireline.api.pagination import MAX_LIMIT, Page, decode_id_cursor, encode_id_cursor
 from fireline.api.responses import json_response
@@ -24,8 +22,6 @@ from fireline.comms import subscribers
 from fireline.models import Subscriber, SubscriberKind
 
 router = APIRouter(prefix="/api/v1/status-pages/{slug}", tags=["status pages"])
-
-StatusPageAdmin = Annotated[Principal, requires(Permission.STATUSPAGE_ADMIN)]
 
 
 class SubscriberIn(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from fireline.accounts.permissions import Permission
 from fireline.api.deps import AppClock, DbSession
 from fireline.comms import templates
+from fireline.comms.forms import ask_to_delete
 from fireline.comms.public_views import STATUS_WORDS
 from fireline.comms.schemas import TemplateCreate
 from fireline.comms.views import notice_of, refusal
@@ -26,8 +27,6 @@ from fireline.web.settings_views import (
     Refusal,
     RowId,
     all_or_nothing,
-    confirm_page,
-    is_ticked,
     see_other,
     settings_page,
     text_of,
@@ -109,7 +108,7 @@ def template_create(
             )
     except (AppError, ValidationError) as error:
         return _list(request, db, values, refusal(error, friendly=FRIENDLY, conflict_field="name"))
-    return RedirectResponse(f"{TEMPLATES}?done=created#template-{template.id}", status_code=303)
+    return see_other(TEMPLATES, "created", f"template-{template.id}")
 
 
 @router.get(TEMPLATES + "/{template_id}")
@@ -141,7 +140,7 @@ def template_save(
         template = templates.get_template(db, template_id)
         refused = refusal(error, friendly=FRIENDLY, conflict_field="name")
         return _edit(request, template, values, refused)
-    return RedirectResponse(f"{TEMPLATES}?done=saved#template-{template.id}", status_code=303)
+    return see_other(TEMPLATES, "saved", f"template-{template.id}")
 
 
 @router.post(TEMPLATES + "/{template_id}/delete")
@@ -156,15 +155,17 @@ def template_delete(
     """Asks first; updates already composed from it keep their words."""
     require(me, Permission.STATUSPAGE_ADMIN)
     template = templates.get_template(db, template_id)
-    if not is_ticked(form, "confirmed"):
-        return confirm_page(
-            request,
-            heading=f"Delete the template “{template.name}”?",
-            question="Updates already composed from it keep their words; nobody can start "
-            "from it again. This cannot be undone.",
-            action=f"{TEMPLATES}/{template.id}/delete",
-            button="Delete template",
-            back=TEMPLATES,
-        )
+    asked = ask_to_delete(
+        request,
+        form,
+        kind="template",
+        name=template.name,
+        question="Updates already composed from it keep their words; nobody can start "
+        "from it again. This cannot be undone.",
+        at=f"{TEMPLATES}/{template.id}",
+        back=TEMPLATES,
+    )
+    if asked is not None:
+        return asked
     templates.delete_template(db, actor=me.actor, now=clock.now(), template=template)
     return see_other(TEMPLATES, "deleted")

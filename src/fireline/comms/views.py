@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,8 @@ from fireline.accounts.principal import Principal
 from fireline.alerts.rule_views import refusal_of
 from fireline.api.deps import AppClock, DbSession
 from fireline.catalog import service as catalog
-from fireline.comms import pages
+from fireline.comms import components, pages
+from fireline.comms.forms import ask_to_delete
 from fireline.comms.public_views import STATUS_WORDS
 from fireline.comms.schemas import StatusPageCreate, StatusPageUpdate
 from fireline.errors import AppError, Conflict, FieldProblem
@@ -33,7 +34,6 @@ from fireline.web.settings_views import (
     PostedForm,
     Refusal,
     all_or_nothing,
-    confirm_page,
     is_ticked,
     see_other,
     settings_page,
@@ -123,8 +123,7 @@ def public_path(page: StatusPage) -> str:
 
 def back_to(page: StatusPage, done: str, anchor: str = "") -> Response:
     """Back to the page's settings after a change, saying what happened."""
-    where = f"{page_path(page)}?done={done}" + (f"#{anchor}" if anchor else "")
-    return RedirectResponse(where, status_code=303)
+    return see_other(page_path(page), done, anchor)
 
 
 def sections(
@@ -157,12 +156,12 @@ def detail_page(
 ) -> Response:
     """The page's settings, groups and components, with the forms filled as given."""
     groups = pages.list_groups(db, page)
-    components = pages.list_components(db, page)
+    listed = components.list_components(db, page)
     context = {
         "current": PAGES,
         "page": page,
         "public_path": public_path(page),
-        "shown": sections(groups, components),
+        "shown": sections(groups, listed),
         "groups": groups,
         "group_choices": [(g.code, g.name) for g in groups],
         "services": [(str(s.id), s.name) for s in catalog.list_services(db)],
@@ -254,17 +253,19 @@ def page_delete(
     """Asks first; then removes the page with everything on it. The default page stays."""
     require(me, Permission.STATUSPAGE_ADMIN)
     page = pages.get_page(db, slug)
-    if not is_ticked(form, "confirmed"):
-        return confirm_page(
-            request,
-            heading=f"Delete the status page “{page.name}”?",
-            question=f"{public_path(page)} stops answering at once, and its components, their "
-            "history, its incidents and maintenances and its subscribers go with it. "
-            "This cannot be undone.",
-            action=f"{page_path(page)}/delete",
-            button="Delete status page",
-            back=page_path(page),
-        )
+    asked = ask_to_delete(
+        request,
+        form,
+        kind="status page",
+        name=page.name,
+        question=f"{public_path(page)} stops answering at once, and its components, their "
+        "history, its incidents and maintenances and its subscribers go with it. "
+        "This cannot be undone.",
+        at=page_path(page),
+        back=page_path(page),
+    )
+    if asked is not None:
+        return asked
     try:
         with all_or_nothing(db):
             pages.delete_page(db, actor=me.actor, now=clock.now(), page=page)

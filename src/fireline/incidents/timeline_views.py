@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
 from fireline.accounts.permissions import Permission
-from fireline.comms import publishing
+from fireline.comms import public_incidents, publishing
 from fireline.comms.wording import speculation_in, warning
 from fireline.errors import InvalidInput
 from fireline.incidents import service, timeline
@@ -112,7 +112,7 @@ def post_update(ref: str, post: IncidentForm, values: UpdateFields) -> Response:
         )
         public = None
         if body.audience == response.PUBLIC and publishing.allows_updates(incident):
-            public = publishing.public_incident_for(post.db, incident)
+            public = public_incidents.public_incident_for(post.db, incident)
         if public is not None and public.status not in ENDED_STATUSES:
             # Published: the update goes on the status page too, as through the API.
             require(post.me, Permission.STATUSPAGE_WRITE)

@@ -25,7 +25,7 @@ from fireline.alerts.changes import changes_before_impact
 from fireline.api.deps import AppClock, DbSession
 from fireline.api.pagination import decode_time_cursor, encode_time_cursor
 from fireline.clock import as_utc
-from fireline.comms.publishing import public_incident_for
+from fireline.comms.public_incidents import public_incident_for
 from fireline.errors import AppError, Conflict, FieldProblem, InvalidInput, NotFound
 from fireline.incidents import service, severities
 from fireline.incidents.lifecycle import (

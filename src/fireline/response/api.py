@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response
 from fireline.accounts.permissions import Permission
 from fireline.api.deps import AppClock, AppSettings, DbSession, IncidentReader, IncidentWriter
 from fireline.api.responses import json_response
-from fireline.comms import publishing
+from fireline.comms import public_incidents, publishing
 from fireline.comms.publishing_schemas import PublicStatusUpdateCreate
 from fireline.errors import Conflict, InvalidInput
 from fireline.incidents.queries import get_incident
@@ -52,7 +52,7 @@ def post_update(
     )
     public = None
     if body.audience == service.PUBLIC and publishing.allows_updates(incident):
-        public = publishing.public_incident_for(db, incident)
+        public = public_incidents.public_incident_for(db, incident)
     if public is None or public.status in ENDED_STATUSES:
         if body.status is not None:
             raise InvalidInput.on(
@@ -78,7 +78,7 @@ def post_update(
             next_update_at=body.next_update_at,
         ),
     )
-    posted = publishing.timeline_entry_of(db, update)
+    posted = public_incidents.timeline_entry_of(db, update)
     if posted is None:  # pragma: no cover - an incident taking updates always gets its entry
         raise Conflict(detail=f"{incident.reference} took no timeline entry.")
     return json_response(TimelineEntryOut.of(posted), status_code=201)

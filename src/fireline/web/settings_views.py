@@ -241,9 +241,11 @@ def listed(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def see_other(path: str, done: str) -> Response:
-    """Back to `path` after a change, saying what happened (a key of NOTICES)."""
-    return RedirectResponse(f"{path}?done={done}", status_code=303)
+def see_other(path: str, done: str, anchor: str = "") -> Response:
+    """Back to `path` after a change, saying what happened (a key of NOTICES), at the element
+    `anchor` names when one is given."""
+    where = f"{path}?done={done}" + (f"#{anchor}" if anchor else "")
+    return RedirectResponse(where, status_code=303)
 
 
 def settings_page(
