@@ -51,6 +51,7 @@ def test_a_token_without_scopes_carries_everything_its_owner_may_do(client, as_r
         "incidents:write",
         "oncall:read",
         "oncall:write",
+        "statuspage:write",
         "users:read",
     ]
 

@@ -8,6 +8,7 @@ The fake clock reads Monday 5 January 2026, 10:00 UTC."""
 from __future__ import annotations
 
 import gzip
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import anyio
@@ -364,7 +365,10 @@ def run(middleware, scope):
     async def receive():  # pragma: no cover - never read
         return {"type": "http.request"}
 
-    anyio.run(middleware, scope, receive, send)
+    # In a thread of its own: Playwright's sync API, used by the browser tests earlier in the
+    # same session, leaves an event loop running in the main thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, middleware, scope, receive, send).result(timeout=30)
     return sent
 
 
